@@ -1,0 +1,276 @@
+/**
+ * Argument checks shared by every driver, so each one rejects bad input the
+ * same way and in the same order: argument types and ranges (`TypeError`,
+ * `RangeError`), then `Closed`, then `OffsetOverflow`, then read-target
+ * capacity (`RangeError`). Each check throws; drivers call them first thing in
+ * their `async` methods, so the throw becomes a rejection before any I/O.
+ *
+ * @example Writing a driver's `readAt`
+ * ```ts
+ * import { checkRead } from "@blobrt/storage/args";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => checkRead(-1, 4, false), RangeError);
+ * assert.throws(() => checkRead(0, 4, true), { code: "Closed" });
+ * assert.throws(() => checkRead(Number.MAX_SAFE_INTEGER - 8, 1, false), { code: "OffsetOverflow" });
+ * checkRead(0, 4, false);
+ * ```
+ *
+ * @module
+ */
+
+import { StorageError } from "./errors.ts";
+import { HEADER_SIZE } from "./header.ts";
+import { IoBuf } from "./io_buf.ts";
+import { IoBufMut } from "./io_buf_mut.ts";
+import { IoBufs } from "./io_bufs.ts";
+import { IoBufsMut } from "./io_bufs_mut.ts";
+import type { ReadTarget, WriteData, WriteOptions } from "./types.ts";
+
+/**
+ * Checks that `n` is a non-negative safe integer.
+ *
+ * @example
+ * ```ts
+ * import { checkIndex } from "@blobrt/storage/args";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(checkIndex(4096, "offset"), 4096);
+ * assert.throws(() => checkIndex(1.5, "offset"), RangeError);
+ * assert.throws(() => checkIndex("1" as unknown as number, "offset"), TypeError);
+ * ```
+ *
+ * @param n The value.
+ * @param what Its name, for the message.
+ * @returns `n`.
+ * @throws {TypeError} When `n` is not a number.
+ * @throws {RangeError} When it is negative, fractional, `NaN`, infinite or unsafe.
+ */
+export function checkIndex(n: number, what: string): number {
+  if (typeof n !== "number") throw new TypeError(`${what} must be a number, got ${typeof n}`);
+  if (!Number.isSafeInteger(n) || n < 0) {
+    throw new RangeError(`${what} must be a non-negative safe integer, got ${n}`);
+  }
+  return n;
+}
+
+/**
+ * Throws `OffsetOverflow` when the physical end `offset + length + 8` is past
+ * `Number.MAX_SAFE_INTEGER`.
+ *
+ * @example
+ * ```ts
+ * import { checkEnd } from "@blobrt/storage/args";
+ * import assert from "node:assert/strict";
+ *
+ * checkEnd(Number.MAX_SAFE_INTEGER - 9, 1);
+ * assert.throws(() => checkEnd(Number.MAX_SAFE_INTEGER - 8, 1), { code: "OffsetOverflow" });
+ * ```
+ *
+ * @param offset Logical offset.
+ * @param length Byte count.
+ */
+export function checkEnd(offset: number, length: number): void {
+  if (offset > Number.MAX_SAFE_INTEGER - HEADER_SIZE - length) {
+    throw new StorageError("OffsetOverflow");
+  }
+}
+
+function checkOpen(closed: boolean): void {
+  if (closed) throw new StorageError("Closed");
+}
+
+/**
+ * All checks of `readAt`, in order.
+ *
+ * @example
+ * ```ts
+ * import { checkRead } from "@blobrt/storage/args";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => checkRead(0, NaN, false), RangeError);
+ * ```
+ *
+ * @param offset Logical offset.
+ * @param length Byte count.
+ * @param closed Whether the handle is closed.
+ */
+export function checkRead(offset: number, length: number, closed: boolean): void {
+  checkIndex(offset, "offset");
+  checkIndex(length, "length");
+  checkOpen(closed);
+  checkEnd(offset, length);
+}
+
+/**
+ * All checks of `readAtBuf`, in order. On success, sets each chunk of the
+ * target to the length it will receive (`min(remaining, capacity)`, in order)
+ * and returns the target as an {@linkcode IoBufsMut} with the views to fill.
+ *
+ * @example
+ * ```ts
+ * import { checkReadBuf } from "@blobrt/storage/args";
+ * import { IoBufMut } from "@blobrt/storage/buffers";
+ * import assert from "node:assert/strict";
+ *
+ * const a = IoBufMut.withCapacity(2);
+ * const b = IoBufMut.withCapacity(2);
+ * const { target, views } = checkReadBuf(0, 3, [a, b], false);
+ * assert.deepEqual(views.map((v) => v.length), [2, 1]);
+ * assert.equal(target.buffers()[1], b);
+ * assert.throws(() => checkReadBuf(0, 5, [a, b], false), RangeError);
+ * ```
+ *
+ * @param offset Logical offset.
+ * @param length Byte count.
+ * @param target The caller's buffers.
+ * @param closed Whether the handle is closed.
+ * @returns The target and the views to read into (their lengths sum to `length`).
+ */
+export function checkReadBuf(
+  offset: number,
+  length: number,
+  target: ReadTarget,
+  closed: boolean,
+): { target: IoBufsMut; views: Uint8Array[] } {
+  checkIndex(offset, "offset");
+  checkIndex(length, "length");
+  const bufs = toReadTarget(target);
+  checkOpen(closed);
+  checkEnd(offset, length);
+  const chunks = bufs.buffers();
+  let capacity = 0;
+  for (const c of chunks) capacity += c.capacity;
+  if (capacity < length) {
+    throw new RangeError(`read of ${length} bytes into buffers of capacity ${capacity}`);
+  }
+  const views: Uint8Array[] = [];
+  let left = length;
+  for (const c of chunks) {
+    const n = Math.min(left, c.capacity);
+    c.setLength(n);
+    if (n > 0) views.push(c.bytes());
+    left -= n;
+  }
+  return { target: bufs, views };
+}
+
+/**
+ * All checks of `writeAt`, in order. Returns the chunks to write (empty ones
+ * dropped) and their total length.
+ *
+ * @example
+ * ```ts
+ * import { checkWrite } from "@blobrt/storage/args";
+ * import assert from "node:assert/strict";
+ *
+ * const { chunks, length } = checkWrite(0, [new Uint8Array(2), new Uint8Array(0)], undefined, false);
+ * assert.equal(chunks.length, 1);
+ * assert.equal(length, 2);
+ * assert.throws(() => checkWrite(0, "text" as never, undefined, false), TypeError);
+ * ```
+ *
+ * @param offset Logical offset.
+ * @param data What to write.
+ * @param options Write options.
+ * @param closed Whether the handle is closed.
+ * @returns The non-empty chunks, total length, and whether to sync.
+ */
+export function checkWrite(
+  offset: number,
+  data: WriteData,
+  options: WriteOptions | undefined,
+  closed: boolean,
+): { chunks: Uint8Array[]; length: number; sync: boolean } {
+  checkIndex(offset, "offset");
+  const chunks = toChunks(data);
+  let sync = false;
+  if (options !== undefined) {
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError("write options must be an object");
+    }
+    if (options.sync !== undefined && typeof options.sync !== "boolean") {
+      throw new TypeError("write option sync must be a boolean");
+    }
+    sync = options.sync === true;
+  }
+  let length = 0;
+  for (const c of chunks) length += c.length;
+  checkOpen(closed);
+  checkEnd(offset, length);
+  return { chunks, length, sync };
+}
+
+/**
+ * All checks of `resize`, in order.
+ *
+ * @example
+ * ```ts
+ * import { checkResize } from "@blobrt/storage/args";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => checkResize(-1, false), RangeError);
+ * ```
+ *
+ * @param length New logical length.
+ * @param closed Whether the handle is closed.
+ */
+export function checkResize(length: number, closed: boolean): void {
+  checkIndex(length, "length");
+  checkOpen(closed);
+  checkEnd(0, length);
+}
+
+/**
+ * The check of `sync`: only `Closed`.
+ *
+ * @example
+ * ```ts
+ * import { checkSync } from "@blobrt/storage/args";
+ * import assert from "node:assert/strict";
+ *
+ * assert.throws(() => checkSync(true), { code: "Closed" });
+ * ```
+ *
+ * @param closed Whether the handle is closed.
+ */
+export function checkSync(closed: boolean): void {
+  checkOpen(closed);
+}
+
+function toChunks(data: WriteData): Uint8Array[] {
+  if (data instanceof Uint8Array) return data.length === 0 ? [] : [data];
+  if (data instanceof IoBuf || data instanceof IoBufMut) {
+    const b = data.bytes();
+    return b.length === 0 ? [] : [b];
+  }
+  if (data instanceof IoBufs) return [...data];
+  if (Array.isArray(data)) {
+    const out: Uint8Array[] = [];
+    for (const c of data as ReadonlyArray<unknown>) {
+      let b: Uint8Array;
+      if (c instanceof Uint8Array) b = c;
+      else if (c instanceof IoBuf || c instanceof IoBufMut) b = c.bytes();
+      else throw new TypeError("write chunks must be Uint8Array or IoBuf");
+      if (b.length > 0) out.push(b);
+    }
+    return out;
+  }
+  throw new TypeError(
+    "write data must be a Uint8Array, IoBuf, IoBufMut, IoBufs or an array of them",
+  );
+}
+
+function toReadTarget(target: ReadTarget): IoBufsMut {
+  if (target instanceof IoBufsMut) return target;
+  if (target instanceof Uint8Array || target instanceof IoBufMut) return new IoBufsMut([target]);
+  if (Array.isArray(target)) {
+    for (const c of target as ReadonlyArray<unknown>) {
+      if (!(c instanceof Uint8Array || c instanceof IoBufMut)) {
+        throw new TypeError("read target chunks must be Uint8Array or IoBufMut");
+      }
+    }
+    return new IoBufsMut(target);
+  }
+  throw new TypeError("read target must be a Uint8Array, IoBufMut, IoBufsMut or an array of them");
+}

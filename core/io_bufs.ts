@@ -1,0 +1,145 @@
+/**
+ * {@linkcode IoBufs}: an ordered list of immutable chunks, read as one stream.
+ *
+ * @module
+ */
+
+import { IoBuf } from "./io_buf.ts";
+import { checkRange } from "./view.ts";
+
+/**
+ * Ordered chunks of {@linkcode IoBuf}, for vectored writes. Empty chunks are
+ * never stored. Iterating yields each readable chunk as a `Uint8Array`.
+ *
+ * @example
+ * ```ts
+ * import { IoBufs } from "@blobrt/storage/buffers";
+ * import assert from "node:assert/strict";
+ *
+ * const enc = new TextEncoder();
+ * const bufs = new IoBufs([enc.encode("hello"), new Uint8Array(0), enc.encode(" world")]);
+ * assert.equal(bufs.chunkCount, 2);
+ * assert.equal(bufs.length, 11);
+ * assert.equal(new TextDecoder().decode(bufs.coalesce().bytes()), "hello world");
+ * bufs.advance(6);
+ * assert.ok(bufs.isSingle());
+ * assert.equal(new TextDecoder().decode(bufs.chunk()), "world");
+ * ```
+ */
+export class IoBufs implements Iterable<Uint8Array> {
+  #chunks: IoBuf[] = [];
+  #head = 0;
+  #length = 0;
+
+  /**
+   * Builds from chunks, in order, without copying; empty chunks are dropped.
+   *
+   * @param chunks `Uint8Array`s or `IoBuf`s.
+   */
+  constructor(chunks: Iterable<Uint8Array | IoBuf> = []) {
+    for (const c of chunks) this.push(c);
+  }
+
+  /**
+   * Appends a chunk (not copied); an empty one is ignored.
+   *
+   * @param chunk A `Uint8Array` or `IoBuf`.
+   */
+  push(chunk: Uint8Array | IoBuf): void {
+    const buf = chunk instanceof IoBuf ? chunk : new IoBuf(chunk);
+    if (buf.length === 0) return;
+    this.#chunks.push(buf);
+    this.#length += buf.length;
+  }
+
+  /** Total readable bytes. */
+  get length(): number {
+    return this.#length;
+  }
+
+  /** Bytes left to read; the same as {@linkcode IoBufs.length}. */
+  get remaining(): number {
+    return this.#length;
+  }
+
+  /** Number of chunks left. */
+  get chunkCount(): number {
+    return this.#chunks.length - this.#head;
+  }
+
+  /**
+   * Whether at most one chunk is left.
+   *
+   * @returns `true` for zero or one chunk.
+   */
+  isSingle(): boolean {
+    return this.chunkCount <= 1;
+  }
+
+  /**
+   * The first readable chunk (zero-copy), or an empty array when none is left.
+   *
+   * @returns A view of the first chunk.
+   */
+  chunk(): Uint8Array {
+    return this.#head < this.#chunks.length ? this.#chunks[this.#head].bytes() : new Uint8Array(0);
+  }
+
+  /**
+   * Consumes `n` bytes across chunks.
+   *
+   * @param n At most {@linkcode IoBufs.remaining}, else `RangeError`.
+   */
+  advance(n: number): void {
+    checkRange(n, n, this.#length);
+    this.#length -= n;
+    while (n > 0) {
+      const c = this.#chunks[this.#head];
+      if (n >= c.length) {
+        n -= c.length;
+        this.#head++;
+      } else {
+        this.#chunks[this.#head] = c.slice(n);
+        n = 0;
+      }
+    }
+  }
+
+  /**
+   * The bytes as one {@linkcode IoBuf}: the chunk itself when there is one
+   * (zero-copy), one contiguous copy otherwise.
+   *
+   * @returns One buffer holding every readable byte.
+   */
+  coalesce(): IoBuf {
+    const count = this.chunkCount;
+    if (count === 1) return this.#chunks[this.#head];
+    return new IoBuf(count === 0 ? new Uint8Array(0) : this.#concat());
+  }
+
+  /**
+   * The readable bytes as one plain `Uint8Array`: zero-copy for one chunk, one
+   * copy otherwise.
+   *
+   * @returns Every readable byte.
+   */
+  bytes(): Uint8Array {
+    return this.chunkCount === 1 ? this.#chunks[this.#head].bytes() : this.#concat();
+  }
+
+  /** Yields each readable chunk, in order. */
+  *[Symbol.iterator](): Iterator<Uint8Array> {
+    for (let i = this.#head; i < this.#chunks.length; i++) yield this.#chunks[i].bytes();
+  }
+
+  #concat(): Uint8Array {
+    const out = new Uint8Array(this.#length);
+    let at = 0;
+    for (let i = this.#head; i < this.#chunks.length; i++) {
+      const b = this.#chunks[i].bytes();
+      out.set(b, at);
+      at += b.length;
+    }
+    return out;
+  }
+}

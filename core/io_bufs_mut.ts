@@ -1,0 +1,173 @@
+/**
+ * {@linkcode IoBufsMut}: an ordered list of writable chunks, as read targets
+ * and read results.
+ *
+ * @module
+ */
+
+import { IoBufMut } from "./io_buf_mut.ts";
+import { checkRange } from "./view.ts";
+
+/**
+ * Ordered chunks of {@linkcode IoBufMut}. Chunks of length 0 that still have
+ * capacity are kept, so a read into the caller's buffers keeps their layout;
+ * chunks without capacity are dropped. Iterating yields each non-empty readable
+ * chunk as a `Uint8Array`.
+ *
+ * @example
+ * ```ts
+ * import { IoBufMut, IoBufsMut } from "@blobrt/storage/buffers";
+ * import assert from "node:assert/strict";
+ *
+ * const a = IoBufMut.withCapacity(2);
+ * const b = IoBufMut.withCapacity(2);
+ * const bufs = new IoBufsMut([a, b]);
+ * assert.equal(bufs.capacity, 4);
+ * assert.equal(bufs.length, 0);
+ * assert.ok(!bufs.isSingle());
+ * a.put(new Uint8Array([1, 2]));
+ * assert.deepEqual(bufs.bytes(), new Uint8Array([1, 2]));
+ * assert.equal(bufs.buffers()[0], a);
+ * ```
+ */
+export class IoBufsMut implements Iterable<Uint8Array> {
+  #chunks: IoBufMut[] = [];
+  #head = 0;
+
+  /**
+   * Builds from chunks, in order, without copying. A `Uint8Array` becomes an
+   * {@linkcode IoBufMut} with length = capacity = its length.
+   *
+   * @param chunks `Uint8Array`s or `IoBufMut`s.
+   */
+  constructor(chunks: Iterable<Uint8Array | IoBufMut> = []) {
+    for (const c of chunks) this.push(c);
+  }
+
+  /**
+   * Appends a chunk (not copied); one without capacity is ignored.
+   *
+   * @param chunk A `Uint8Array` or `IoBufMut`.
+   */
+  push(chunk: Uint8Array | IoBufMut): void {
+    const buf = chunk instanceof IoBufMut ? chunk : new IoBufMut(chunk);
+    if (buf.capacity > 0) this.#chunks.push(buf);
+  }
+
+  /** Total readable bytes. */
+  get length(): number {
+    let n = 0;
+    for (let i = this.#head; i < this.#chunks.length; i++) n += this.#chunks[i].length;
+    return n;
+  }
+
+  /** Bytes left to read; the same as {@linkcode IoBufsMut.length}. */
+  get remaining(): number {
+    return this.length;
+  }
+
+  /** Total capacity of the chunks left. */
+  get capacity(): number {
+    let n = 0;
+    for (let i = this.#head; i < this.#chunks.length; i++) n += this.#chunks[i].capacity;
+    return n;
+  }
+
+  /** Number of chunks left, empty ones included. */
+  get chunkCount(): number {
+    return this.#chunks.length - this.#head;
+  }
+
+  /**
+   * The chunk objects left, in order (the caller's own buffers after a read).
+   *
+   * @returns The chunks.
+   */
+  buffers(): readonly IoBufMut[] {
+    return this.#head === 0 ? this.#chunks : this.#chunks.slice(this.#head);
+  }
+
+  /**
+   * Whether at most one chunk is left (empty chunks count).
+   *
+   * @returns `true` for zero or one chunk.
+   */
+  isSingle(): boolean {
+    return this.chunkCount <= 1;
+  }
+
+  /**
+   * The first non-empty readable chunk (zero-copy), or an empty array.
+   *
+   * @returns A view of that chunk.
+   */
+  chunk(): Uint8Array {
+    for (let i = this.#head; i < this.#chunks.length; i++) {
+      if (this.#chunks[i].length > 0) return this.#chunks[i].bytes();
+    }
+    return new Uint8Array(0);
+  }
+
+  /**
+   * Consumes `n` bytes across chunks; fully consumed chunks are dropped.
+   *
+   * @param n At most {@linkcode IoBufsMut.remaining}, else `RangeError`.
+   */
+  advance(n: number): void {
+    checkRange(n, n, this.length);
+    while (n > 0) {
+      const c = this.#chunks[this.#head];
+      const take = Math.min(n, c.length);
+      c.advance(take);
+      n -= take;
+      if (c.length === 0 && n > 0) this.#head++;
+    }
+    while (this.#head < this.#chunks.length && this.#chunks[this.#head].capacity === 0) {
+      this.#head++;
+    }
+  }
+
+  /**
+   * The bytes as one {@linkcode IoBufMut}: the chunk itself when there is one
+   * (zero-copy), one contiguous copy otherwise.
+   *
+   * @returns One buffer holding every readable byte.
+   */
+  coalesce(): IoBufMut {
+    if (this.chunkCount === 1) return this.#chunks[this.#head];
+    return new IoBufMut(this.#concat());
+  }
+
+  /**
+   * The readable bytes as one plain `Uint8Array`: zero-copy when they lie in one
+   * chunk, one copy otherwise.
+   *
+   * @returns Every readable byte.
+   */
+  bytes(): Uint8Array {
+    let only: Uint8Array | undefined;
+    for (const b of this) {
+      if (only !== undefined) return this.#concat();
+      only = b;
+    }
+    return only ?? new Uint8Array(0);
+  }
+
+  /** Yields each non-empty readable chunk, in order. */
+  *[Symbol.iterator](): Iterator<Uint8Array> {
+    for (let i = this.#head; i < this.#chunks.length; i++) {
+      const c = this.#chunks[i];
+      if (c.length > 0) yield c.bytes();
+    }
+  }
+
+  #concat(): Uint8Array {
+    const out = new Uint8Array(this.length);
+    let at = 0;
+    for (const b of this) {
+      out.set(b, at);
+      at += b.length;
+    }
+    return out;
+  }
+}

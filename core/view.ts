@@ -1,0 +1,28 @@
+/**
+ * Internal helpers shared by the buffer types: plain views and range checks.
+ *
+ * @module
+ */
+
+/**
+ * Returns `bytes` itself when it is a plain `Uint8Array`, else a plain view of
+ * the same memory (so a `Buffer` never leaks out of `bytes()`).
+ */
+export function plain(bytes: Uint8Array): Uint8Array {
+  if (!(bytes instanceof Uint8Array)) {
+    throw new TypeError(`expected a Uint8Array, got ${typeof bytes}`);
+  }
+  return bytes.constructor === Uint8Array
+    ? bytes
+    : new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** Throws `RangeError` unless `0 <= start <= end <= length`, all integers. */
+export function checkRange(start: number, end: number, length: number): void {
+  if (
+    !(Number.isInteger(start) && Number.isInteger(end) && 0 <= start && start <= end &&
+      end <= length)
+  ) {
+    throw new RangeError(`range ${start}..${end} out of bounds for length ${length}`);
+  }
+}

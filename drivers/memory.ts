@@ -1,0 +1,331 @@
+/**
+ * {@linkcode MemoryStorage}: every blob in memory, with a model of durability
+ * so programs can test crash recovery without a disk.
+ *
+ * The model, as a disk that loses its page cache on a crash:
+ * - each partition holds *durable* files (raw bytes, 8-byte header included);
+ * - each `open` starts a handle from the durable image; that handle's writes and
+ *   resizes are *live* until `sync()` makes them durable, or a `{ sync: true }`
+ *   write makes just its own range (and any size it extends) durable;
+ * - `close()` without `sync()` drops the handle's unsynced changes, and so does
+ *   {@linkcode MemoryStorage.crash}, which also closes every open handle;
+ * - `open`, `remove` and partition creation are durable when they resolve.
+ *
+ * @example Crash recovery
+ * ```ts
+ * import { MemoryStorage } from "@blobrt/storage/memory";
+ * import assert from "node:assert/strict";
+ *
+ * const storage = new MemoryStorage();
+ * const { blob } = await storage.open("journal", "0");
+ * await blob.writeAt(0, new Uint8Array([1, 2, 3]));
+ * await blob.sync();
+ * await blob.writeAt(3, new Uint8Array([4, 5]));    // never synced
+ * storage.crash();
+ * await assert.rejects(blob.readAt(0, 1), { code: "Closed" });
+ * const reopened = await storage.open("journal", "0");
+ * assert.equal(reopened.size, 3);
+ * ```
+ *
+ * @module
+ */
+
+import { checkRead, checkReadBuf, checkResize, checkSync, checkWrite } from "../core/args.ts";
+import { StorageError } from "../core/errors.ts";
+import { checkVersionRange, encodeHeader, HEADER_SIZE, validateHeader } from "../core/header.ts";
+import { IoBufMut } from "../core/io_buf_mut.ts";
+import { IoBufsMut } from "../core/io_bufs_mut.ts";
+import { blobNameBytes, fromHex, toHex, validatePartitionName } from "../core/names.ts";
+import {
+  type Blob,
+  type BlobName,
+  DEFAULT_BLOB_VERSION,
+  type OpenedBlob,
+  openedBlob,
+  type OpenOptions,
+  type ReadTarget,
+  type Storage,
+  type WriteData,
+  type WriteOptions,
+} from "../core/types.ts";
+
+/** Growable bytes. Invariant: every byte of `data` at or past `length` is zero. */
+interface Bytes {
+  data: Uint8Array;
+  length: number;
+}
+
+const DEFAULT_VERSIONS = { min: DEFAULT_BLOB_VERSION, max: DEFAULT_BLOB_VERSION };
+
+/** Makes room for `n` bytes, keeping the contents; new room is zero. */
+function reserve(b: Bytes, n: number): void {
+  if (n <= b.data.length) return;
+  const grown = new Uint8Array(Math.max(n, Math.min(b.data.length * 2, n + (1 << 30))));
+  grown.set(b.data.subarray(0, b.length));
+  b.data = grown;
+}
+
+/** Sets the length, zero-filling what a shrink drops (keeps the invariant). */
+function setLength(b: Bytes, n: number): void {
+  if (n < b.length) b.data.fill(0, n, b.length);
+  else reserve(b, n);
+  b.length = n;
+}
+
+/** Copies `src[from, to)` into `dst` at the same offsets, extending `dst` if needed. */
+function copyRange(dst: Bytes, src: Bytes, from: number, to: number): void {
+  if (to > dst.length) setLength(dst, to);
+  dst.data.set(src.data.subarray(from, to), from);
+}
+
+/**
+ * An in-memory {@linkcode Storage} that models durability (see the module
+ * docs). It stores raw file images, header included, like a disk would.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStorage } from "@blobrt/storage/memory";
+ * import assert from "node:assert/strict";
+ *
+ * const storage = new MemoryStorage();
+ * await using opened = await storage.open("p", "greeting");
+ * await opened.blob.writeAt(0, new TextEncoder().encode("hi"));
+ * const read = await opened.blob.readAt(0, 2);
+ * assert.equal(new TextDecoder().decode(read.bytes()), "hi");
+ * assert.deepEqual(await storage.scan("p"), [new TextEncoder().encode("greeting")]);
+ * ```
+ */
+export class MemoryStorage implements Storage {
+  #partitions = new Map<string, Map<string, Bytes>>();
+  #handles = new Set<MemoryBlob>();
+
+  /**
+   * Opens or creates a blob (see {@linkcode Storage.open}).
+   *
+   * @param partition Partition name.
+   * @param name Blob name.
+   * @param options Accepted versions.
+   * @returns The handle, logical size and version.
+   */
+  async open(partition: string, name: BlobName, options?: OpenOptions): Promise<OpenedBlob> {
+    const bytes = blobNameBytes(name);
+    const versions = checkVersionRange(options?.versions ?? DEFAULT_VERSIONS);
+    validatePartitionName(partition);
+    const hex = toHex(bytes);
+    let files = this.#partitions.get(partition);
+    if (files === undefined) this.#partitions.set(partition, files = new Map());
+    let file = files.get(hex);
+    if (file === undefined) files.set(hex, file = { data: new Uint8Array(0), length: 0 });
+    if (file.length < HEADER_SIZE) {
+      file.data = encodeHeader(versions.max);
+      file.length = HEADER_SIZE;
+    }
+    const version = validateHeader(file.data, versions, partition, hex);
+    const blob = new MemoryBlob(file, () => this.#handles.delete(blob));
+    this.#handles.add(blob);
+    return openedBlob(blob, file.length - HEADER_SIZE, version);
+  }
+
+  /**
+   * Removes a blob, or the whole partition when `name` is omitted. Open handles
+   * keep reading what they had.
+   *
+   * @param partition Partition name.
+   * @param name Blob name; omit to remove the partition.
+   */
+  async remove(partition: string, name?: BlobName): Promise<void> {
+    const bytes = name === undefined ? undefined : blobNameBytes(name);
+    validatePartitionName(partition);
+    const files = this.#partitions.get(partition);
+    if (files === undefined) throw new StorageError("PartitionMissing", { partition });
+    if (bytes === undefined) {
+      this.#partitions.delete(partition);
+      return;
+    }
+    const hex = toHex(bytes);
+    if (!files.delete(hex)) throw new StorageError("BlobMissing", { partition, blob: hex });
+  }
+
+  /**
+   * The blob names of a partition, sorted bytewise.
+   *
+   * @param partition Partition name.
+   * @returns The names.
+   */
+  async scan(partition: string): Promise<Uint8Array[]> {
+    validatePartitionName(partition);
+    const files = this.#partitions.get(partition);
+    if (files === undefined) throw new StorageError("PartitionMissing", { partition });
+    // Lowercase hex sorts in the same order as the bytes it encodes.
+    return [...files.keys()].sort().map((hex) => fromHex(hex)!);
+  }
+
+  /**
+   * Simulates a process crash: every open handle is closed (its calls reject
+   * with `Closed`) and every change not yet synced is lost.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@blobrt/storage/memory";
+   * import assert from "node:assert/strict";
+   *
+   * const storage = new MemoryStorage();
+   * const { blob } = await storage.open("p", "b");
+   * await blob.writeAt(0, new Uint8Array([7]), { sync: true });
+   * await blob.writeAt(1, new Uint8Array([8]));
+   * storage.crash();
+   * const again = await storage.open("p", "b");
+   * assert.equal(again.size, 1);
+   * ```
+   */
+  crash(): void {
+    for (const blob of this.#handles) blob.kill();
+    this.#handles.clear();
+  }
+
+  /**
+   * A copy of a blob's durable file image (header included), or `undefined` when
+   * there is no such blob: what a disk would hold after a crash.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@blobrt/storage/memory";
+   * import assert from "node:assert/strict";
+   *
+   * const storage = new MemoryStorage();
+   * await storage.open("p", "b", { versions: { min: 1, max: 1 } });
+   * assert.deepEqual(storage.readRaw("p", "b"), new Uint8Array([67, 87, 73, 67, 0, 0, 0, 1]));
+   * ```
+   *
+   * @param partition Partition name.
+   * @param name Blob name.
+   * @returns The raw bytes.
+   */
+  readRaw(partition: string, name: BlobName): Uint8Array | undefined {
+    const file = this.#partitions.get(partition)?.get(toHex(blobNameBytes(name)));
+    return file?.data.slice(0, file.length);
+  }
+
+  /**
+   * Replaces a blob's durable file image with `raw` (header included), creating
+   * the partition and blob if needed: for testing what `open` does with short,
+   * corrupt or foreign files. Handles already open are not affected.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@blobrt/storage/memory";
+   * import assert from "node:assert/strict";
+   *
+   * const storage = new MemoryStorage();
+   * storage.writeRaw("p", "b", new TextEncoder().encode("NOT A BLOB"));
+   * await assert.rejects(storage.open("p", "b"), { code: "BlobCorrupt" });
+   * ```
+   *
+   * @param partition Partition name.
+   * @param name Blob name.
+   * @param raw The file's bytes (copied).
+   */
+  writeRaw(partition: string, name: BlobName, raw: Uint8Array): void {
+    const hex = toHex(blobNameBytes(name));
+    validatePartitionName(partition);
+    let files = this.#partitions.get(partition);
+    if (files === undefined) this.#partitions.set(partition, files = new Map());
+    files.set(hex, { data: raw.slice(), length: raw.length });
+  }
+}
+
+/** A handle: live bytes started from the durable file, made durable by sync. */
+class MemoryBlob implements Blob {
+  #file: Bytes;
+  #live: Bytes;
+  #closed = false;
+  #dirtyFrom = Infinity;
+  #dirtyTo = 0;
+  #onClose: () => void;
+
+  constructor(file: Bytes, onClose: () => void) {
+    this.#file = file;
+    this.#live = { data: file.data.slice(0, file.length), length: file.length };
+    this.#onClose = onClose;
+  }
+
+  async readAt(offset: number, length: number): Promise<IoBufsMut> {
+    checkRead(offset, length, this.#closed);
+    const start = this.#span(offset, length);
+    return new IoBufsMut([new IoBufMut(this.#live.data.slice(start, start + length))]);
+  }
+
+  async readAtBuf(offset: number, length: number, target: ReadTarget): Promise<IoBufsMut> {
+    const checked = checkReadBuf(offset, length, target, this.#closed);
+    let at = this.#span(offset, length);
+    for (const view of checked.views) {
+      view.set(this.#live.data.subarray(at, at + view.length));
+      at += view.length;
+    }
+    return checked.target;
+  }
+
+  async writeAt(offset: number, data: WriteData, options?: WriteOptions): Promise<void> {
+    const { chunks, length, sync } = checkWrite(offset, data, options, this.#closed);
+    if (length === 0) return;
+    const start = offset + HEADER_SIZE;
+    const end = start + length;
+    if (end > this.#live.length) setLength(this.#live, end);
+    let at = start;
+    for (const chunk of chunks) {
+      this.#live.data.set(chunk, at);
+      at += chunk.length;
+    }
+    this.#dirty(start, end);
+    if (sync) copyRange(this.#file, this.#live, start, end);
+  }
+
+  async resize(length: number): Promise<void> {
+    checkResize(length, this.#closed);
+    const end = length + HEADER_SIZE;
+    this.#dirty(Math.min(end, this.#live.length), Math.max(end, this.#live.length));
+    setLength(this.#live, end);
+  }
+
+  async sync(): Promise<void> {
+    checkSync(this.#closed);
+    const live = this.#live;
+    if (this.#file.length > live.length) setLength(this.#file, live.length);
+    if (this.#dirtyFrom < this.#dirtyTo) {
+      copyRange(this.#file, live, this.#dirtyFrom, Math.min(this.#dirtyTo, live.length));
+    }
+    if (this.#file.length < live.length) setLength(this.#file, live.length);
+    this.#dirtyFrom = Infinity;
+    this.#dirtyTo = 0;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.kill();
+    this.#onClose();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Closes without telling the storage (used by `crash`). */
+  kill(): void {
+    this.#closed = true;
+    this.#live = { data: new Uint8Array(0), length: 0 };
+  }
+
+  /** Physical start of logical `[offset, offset + length)`, or `BlobInsufficientLength`. */
+  #span(offset: number, length: number): number {
+    const start = offset + HEADER_SIZE;
+    if (length > 0 && start + length > this.#live.length) {
+      throw new StorageError("BlobInsufficientLength");
+    }
+    return start;
+  }
+
+  #dirty(from: number, to: number): void {
+    if (from < this.#dirtyFrom) this.#dirtyFrom = from;
+    if (to > this.#dirtyTo) this.#dirtyTo = to;
+  }
+}
