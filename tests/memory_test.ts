@@ -1,0 +1,98 @@
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { MemoryStorage } from "../drivers/memory.ts";
+import { encodeHeader } from "../core/header.ts";
+import { assertBytes, rejectsCode, runConformance } from "./conformance.ts";
+
+runConformance("MemoryStorage", () => {
+  const storage = new MemoryStorage();
+  return {
+    storage,
+    writeRaw: (partition, name, raw) => storage.writeRaw(partition, name, raw),
+    readRaw: (partition, name) => storage.readRaw(partition, name),
+    crash: () => storage.crash(),
+  };
+}, { crash: true });
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const raw = (...bytes: Uint8Array[]): Uint8Array => new Uint8Array(bytes.flatMap((b) => [...b]));
+
+test("MemoryStorage: crash drops unsynced writes and resizes", async () => {
+  const storage = new MemoryStorage();
+  const { blob } = await storage.open("p", "b");
+  await blob.writeAt(0, enc("durable"));
+  await blob.sync();
+  await blob.writeAt(0, enc("DUR"));
+  await blob.writeAt(7, enc("+tail"));
+  storage.crash();
+  assertBytes(storage.readRaw("p", "b")!, raw(encodeHeader(0), enc("durable")));
+  const again = await storage.open("p", "b");
+  assert.equal(again.size, 7);
+  await again.blob.resize(3);
+  storage.crash();
+  assert.equal((await storage.open("p", "b")).size, 7);
+});
+
+test("MemoryStorage: a sync write makes only its own range durable", async () => {
+  const storage = new MemoryStorage();
+  const { blob } = await storage.open("p", "b");
+  await blob.writeAt(0, enc("aaaa"));
+  await blob.writeAt(10, enc("bb"), { sync: true });
+  storage.crash();
+  // Bytes 0..4 were never synced; the sync write extended the durable size to 12.
+  assertBytes(storage.readRaw("p", "b")!, raw(encodeHeader(0), new Uint8Array(10), enc("bb")));
+});
+
+test("MemoryStorage: each open starts from the durable image", async () => {
+  const storage = new MemoryStorage();
+  const first = await storage.open("p", "b");
+  await first.blob.writeAt(0, enc("live"));
+  const second = await storage.open("p", "b");
+  assert.equal(second.size, 0);
+  await first.blob.sync();
+  assert.equal((await storage.open("p", "b")).size, 4);
+  await first.blob.close();
+  await second.blob.close();
+});
+
+test("MemoryStorage: close without sync drops the handle's changes", async () => {
+  const storage = new MemoryStorage();
+  const { blob } = await storage.open("p", "b");
+  await blob.writeAt(0, enc("gone"));
+  await blob.close();
+  assert.equal((await storage.open("p", "b")).size, 0);
+});
+
+test("MemoryStorage: sync after shrink and regrow persists zeros, not stale bytes", async () => {
+  const storage = new MemoryStorage();
+  const { blob } = await storage.open("p", "b");
+  await blob.writeAt(0, enc("abcdef"));
+  await blob.sync();
+  await blob.resize(2);
+  await blob.resize(6);
+  await blob.sync();
+  storage.crash();
+  assertBytes(storage.readRaw("p", "b")!, raw(encodeHeader(0), enc("ab"), new Uint8Array(4)));
+});
+
+test("MemoryStorage: a crash after remove does not resurrect the blob", async () => {
+  const storage = new MemoryStorage();
+  const { blob } = await storage.open("p", "b");
+  await blob.writeAt(0, enc("x"), { sync: true });
+  await storage.remove("p", "b");
+  await blob.sync();
+  storage.crash();
+  assert.deepEqual(await storage.scan("p"), []);
+  assert.equal(storage.readRaw("p", "b"), undefined);
+});
+
+test("MemoryStorage: handles opened after a crash work", async () => {
+  const storage = new MemoryStorage();
+  await storage.open("p", "b");
+  storage.crash();
+  const { blob } = await storage.open("p", "b");
+  await blob.writeAt(0, enc("ok"));
+  assertBytes((await blob.readAt(0, 2)).bytes(), enc("ok"));
+  await blob.close();
+  await rejectsCode(blob.readAt(0, 1), "Closed");
+});
