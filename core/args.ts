@@ -105,7 +105,10 @@ export function checkRead(offset: number, length: number, closed: boolean): void
 /**
  * All checks of `readAtBuf`, in order. On success, sets each chunk of the
  * target to the length it will receive (`min(remaining, capacity)`, in order)
- * and returns the target as an {@linkcode IoBufsMut} with the views to fill.
+ * and returns the target as an {@linkcode IoBufsMut}: the driver then fills
+ * `chunk.bytes()` of each chunk of `buffers()`, in order (their lengths sum to
+ * `length`). A failed check leaves the target untouched; if the read itself then
+ * fails, the lengths stay set and the bytes are unspecified.
  *
  * @example
  * ```ts
@@ -115,8 +118,8 @@ export function checkRead(offset: number, length: number, closed: boolean): void
  *
  * const a = IoBufMut.withCapacity(2);
  * const b = IoBufMut.withCapacity(2);
- * const { target, views } = checkReadBuf(0, 3, [a, b], false);
- * assert.deepEqual(views.map((v) => v.length), [2, 1]);
+ * const target = checkReadBuf(0, 3, [a, b], false);
+ * assert.deepEqual(target.buffers().map((c) => c.length), [2, 1]);
  * assert.equal(target.buffers()[1], b);
  * assert.throws(() => checkReadBuf(0, 5, [a, b], false), RangeError);
  * ```
@@ -125,14 +128,14 @@ export function checkRead(offset: number, length: number, closed: boolean): void
  * @param length Byte count.
  * @param target The caller's buffers.
  * @param closed Whether the handle is closed.
- * @returns The target and the views to read into (their lengths sum to `length`).
+ * @returns The target, its chunk lengths set.
  */
 export function checkReadBuf(
   offset: number,
   length: number,
   target: ReadTarget,
   closed: boolean,
-): { target: IoBufsMut; views: Uint8Array[] } {
+): IoBufsMut {
   checkIndex(offset, "offset");
   checkIndex(length, "length");
   const bufs = toReadTarget(target);
@@ -140,19 +143,17 @@ export function checkReadBuf(
   checkEnd(offset, length);
   const chunks = bufs.buffers();
   let capacity = 0;
-  for (const c of chunks) capacity += c.capacity;
+  for (let i = 0; i < chunks.length; i++) capacity += chunks[i].capacity;
   if (capacity < length) {
     throw new RangeError(`read of ${length} bytes into buffers of capacity ${capacity}`);
   }
-  const views: Uint8Array[] = [];
   let left = length;
-  for (const c of chunks) {
-    const n = Math.min(left, c.capacity);
-    c.setLength(n);
-    if (n > 0) views.push(c.bytes());
+  for (let i = 0; i < chunks.length; i++) {
+    const n = Math.min(left, chunks[i].capacity);
+    chunks[i].setLength(n);
     left -= n;
   }
-  return { target: bufs, views };
+  return bufs;
 }
 
 /**

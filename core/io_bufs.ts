@@ -5,7 +5,7 @@
  */
 
 import { IoBuf } from "./io_buf.ts";
-import { checkRange } from "./view.ts";
+import { checkRange, plain } from "./view.ts";
 
 /**
  * Ordered chunks of {@linkcode IoBuf}, for vectored writes. Empty chunks are
@@ -27,7 +27,9 @@ import { checkRange } from "./view.ts";
  * ```
  */
 export class IoBufs implements Iterable<Uint8Array> {
-  #chunks: IoBuf[] = [];
+  // Views, not the caller's IoBuf objects: moving an IoBuf's cursor later must
+  // not change what was pushed.
+  #chunks: Uint8Array[] = [];
   #head = 0;
   #length = 0;
 
@@ -37,7 +39,11 @@ export class IoBufs implements Iterable<Uint8Array> {
    * @param chunks `Uint8Array`s or `IoBuf`s.
    */
   constructor(chunks: Iterable<Uint8Array | IoBuf> = []) {
-    for (const c of chunks) this.push(c);
+    if (Array.isArray(chunks)) {
+      for (let i = 0; i < chunks.length; i++) this.push(chunks[i]);
+    } else {
+      for (const c of chunks) this.push(c);
+    }
   }
 
   /**
@@ -46,10 +52,10 @@ export class IoBufs implements Iterable<Uint8Array> {
    * @param chunk A `Uint8Array` or `IoBuf`.
    */
   push(chunk: Uint8Array | IoBuf): void {
-    const buf = chunk instanceof IoBuf ? chunk : new IoBuf(chunk);
-    if (buf.length === 0) return;
-    this.#chunks.push(buf);
-    this.#length += buf.length;
+    const view = chunk instanceof IoBuf ? chunk.bytes() : plain(chunk);
+    if (view.length === 0) return;
+    this.#chunks.push(view);
+    this.#length += view.length;
   }
 
   /** Total readable bytes. */
@@ -82,7 +88,7 @@ export class IoBufs implements Iterable<Uint8Array> {
    * @returns A view of the first chunk.
    */
   chunk(): Uint8Array {
-    return this.#head < this.#chunks.length ? this.#chunks[this.#head].bytes() : new Uint8Array(0);
+    return this.#head < this.#chunks.length ? this.#chunks[this.#head] : new Uint8Array(0);
   }
 
   /**
@@ -99,22 +105,20 @@ export class IoBufs implements Iterable<Uint8Array> {
         n -= c.length;
         this.#head++;
       } else {
-        this.#chunks[this.#head] = c.slice(n);
+        this.#chunks[this.#head] = c.subarray(n);
         n = 0;
       }
     }
   }
 
   /**
-   * The bytes as one {@linkcode IoBuf}: the chunk itself when there is one
-   * (zero-copy), one contiguous copy otherwise.
+   * The bytes as one {@linkcode IoBuf}: a view of the chunk's own memory when
+   * there is one chunk (zero-copy), one contiguous copy otherwise.
    *
    * @returns One buffer holding every readable byte.
    */
   coalesce(): IoBuf {
-    const count = this.chunkCount;
-    if (count === 1) return this.#chunks[this.#head];
-    return new IoBuf(count === 0 ? new Uint8Array(0) : this.#concat());
+    return new IoBuf(this.bytes());
   }
 
   /**
@@ -124,19 +128,19 @@ export class IoBufs implements Iterable<Uint8Array> {
    * @returns Every readable byte.
    */
   bytes(): Uint8Array {
-    return this.chunkCount === 1 ? this.#chunks[this.#head].bytes() : this.#concat();
+    return this.chunkCount === 1 ? this.#chunks[this.#head] : this.#concat();
   }
 
   /** Yields each readable chunk, in order. */
   *[Symbol.iterator](): Iterator<Uint8Array> {
-    for (let i = this.#head; i < this.#chunks.length; i++) yield this.#chunks[i].bytes();
+    for (let i = this.#head; i < this.#chunks.length; i++) yield this.#chunks[i];
   }
 
   #concat(): Uint8Array {
     const out = new Uint8Array(this.#length);
     let at = 0;
     for (let i = this.#head; i < this.#chunks.length; i++) {
-      const b = this.#chunks[i].bytes();
+      const b = this.#chunks[i];
       out.set(b, at);
       at += b.length;
     }

@@ -41,7 +41,11 @@ export class IoBufsMut implements Iterable<Uint8Array> {
    * @param chunks `Uint8Array`s or `IoBufMut`s.
    */
   constructor(chunks: Iterable<Uint8Array | IoBufMut> = []) {
-    for (const c of chunks) this.push(c);
+    if (Array.isArray(chunks)) {
+      for (let i = 0; i < chunks.length; i++) this.push(chunks[i]);
+    } else {
+      for (const c of chunks) this.push(c);
+    }
   }
 
   /**
@@ -109,7 +113,9 @@ export class IoBufsMut implements Iterable<Uint8Array> {
   }
 
   /**
-   * Consumes `n` bytes across chunks; fully consumed chunks are dropped.
+   * Consumes `n` bytes across chunks, moving the cursors of the chunk objects
+   * themselves; a chunk left without capacity is dropped, one with spare
+   * capacity stays (with length 0).
    *
    * @param n At most {@linkcode IoBufsMut.remaining}, else `RangeError`.
    */

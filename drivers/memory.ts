@@ -256,13 +256,14 @@ class MemoryBlob implements Blob {
   }
 
   async readAtBuf(offset: number, length: number, target: ReadTarget): Promise<IoBufsMut> {
-    const checked = checkReadBuf(offset, length, target, this.#closed);
+    const bufs = checkReadBuf(offset, length, target, this.#closed);
     let at = this.#span(offset, length);
-    for (const view of checked.views) {
+    for (const chunk of bufs.buffers()) {
+      const view = chunk.bytes();
       view.set(this.#live.data.subarray(at, at + view.length));
       at += view.length;
     }
-    return checked.target;
+    return bufs;
   }
 
   async writeAt(offset: number, data: WriteData, options?: WriteOptions): Promise<void> {
