@@ -20,6 +20,8 @@ const target = new Uint8Array(SIZE);
 const reused = IoBufMut.withCapacity(SIZE);
 let i = 0;
 const next = (): number => (i = (i * 1103515245 + 12345) & 0x7fffffff) % RECORDS * SIZE;
+// Enough iterations that JIT warm-up and GC pauses average out.
+const opts = { n: 200_000, warmup: 20_000 };
 
 async function floorRead(offset: number): Promise<Uint8Array> {
   return raw.slice(8 + offset, 8 + offset + SIZE);
@@ -32,21 +34,37 @@ async function floorWrite(offset: number): Promise<void> {
   raw.set(record, 8 + offset);
 }
 
-Deno.bench("4 KiB read: copy + promise", { group: "read 4 KiB", baseline: true }, async () => {
-  await floorRead(next());
-});
-Deno.bench("4 KiB read: MemoryStorage readAt", { group: "read 4 KiB" }, async () => {
+Deno.bench(
+  "4 KiB read: copy + promise",
+  { ...opts, group: "read 4 KiB", baseline: true },
+  async () => {
+    await floorRead(next());
+  },
+);
+Deno.bench("4 KiB read: MemoryStorage readAt", { ...opts, group: "read 4 KiB" }, async () => {
   await blob.readAt(next(), SIZE);
 });
-Deno.bench("4 KiB read into: copy + promise", { group: "read into 4 KiB", baseline: true }, async () => {
-  await floorReadInto(next());
-});
-Deno.bench("4 KiB read into: MemoryStorage readAtBuf", { group: "read into 4 KiB" }, async () => {
-  await blob.readAtBuf(next(), SIZE, reused);
-});
-Deno.bench("4 KiB write: copy + promise", { group: "write 4 KiB", baseline: true }, async () => {
-  await floorWrite(next());
-});
-Deno.bench("4 KiB write: MemoryStorage writeAt", { group: "write 4 KiB" }, async () => {
+Deno.bench(
+  "4 KiB read into: copy + promise",
+  { ...opts, group: "read into 4 KiB", baseline: true },
+  async () => {
+    await floorReadInto(next());
+  },
+);
+Deno.bench(
+  "4 KiB read into: MemoryStorage readAtBuf",
+  { ...opts, group: "read into 4 KiB" },
+  async () => {
+    await blob.readAtBuf(next(), SIZE, reused);
+  },
+);
+Deno.bench(
+  "4 KiB write: copy + promise",
+  { ...opts, group: "write 4 KiB", baseline: true },
+  async () => {
+    await floorWrite(next());
+  },
+);
+Deno.bench("4 KiB write: MemoryStorage writeAt", { ...opts, group: "write 4 KiB" }, async () => {
   await blob.writeAt(next(), record);
 });

@@ -124,15 +124,15 @@ export class StorageError extends Error {
   /** Which failure this is. */
   readonly code: StorageErrorCode;
   /** The partition involved, when there is one. */
-  readonly partition?: string;
+  declare readonly partition?: string;
   /** The lowercase hex of the blob name involved, when there is one. */
-  readonly blob?: string;
+  declare readonly blob?: string;
   /** The accepted version range, for `BlobVersionMismatch`. */
-  readonly expected?: VersionRange;
+  declare readonly expected?: VersionRange;
   /** The version found, for `BlobVersionMismatch`. */
-  readonly found?: number;
+  declare readonly found?: number;
   /** Why, in words, when there is more to say than the code. */
-  readonly reason?: string;
+  declare readonly reason?: string;
 
   /**
    * Builds an error; the message is derived from `code` and `details`.
