@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { thrown } from "./assert.ts";
 import {
   checkEnd,
   checkIndex,
@@ -17,16 +18,6 @@ import { IoBufsMut } from "../core/io_bufs_mut.ts";
 import type { ReadTarget, WriteData, WriteOptions } from "../core/types.ts";
 
 const MAX = Number.MAX_SAFE_INTEGER;
-
-/** Catches what `fn` throws, failing the test when it throws nothing. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  assert.fail("expected a throw");
-}
 
 /** Asserts that `fn` throws a StorageError with `code` (and the exact message). */
 function throwsStorage(fn: () => unknown, code: "Closed" | "OffsetOverflow", msg?: string): void {

@@ -17,9 +17,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { IoBuf, IoBufMut, IoBufs, IoBufsMut } from "../core/buffers.ts";
-import { StorageError, type StorageErrorCode } from "../core/errors.ts";
+import type { StorageErrorCode } from "../core/errors.ts";
 import { encodeHeader } from "../core/header.ts";
 import type { Blob, Storage } from "../core/types.ts";
+import { assertBytes, rejectsCode } from "./assert.ts";
+
+export { assertBytes, rejectsCode };
 
 /** A fresh storage for one test, with the hooks the suite needs. */
 export interface Fixture {
@@ -46,35 +49,9 @@ export interface ConformanceOptions {
 
 const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 
-/** Asserts two byte arrays are equal, fast on large inputs, with the first difference. */
-export function assertBytes(actual: Uint8Array, expected: Uint8Array, context = ""): void {
-  assert.ok(actual instanceof Uint8Array, `${context}: not a Uint8Array`);
-  assert.equal(actual.length, expected.length, `${context}: length`);
-  for (let i = 0; i < actual.length; i++) {
-    if (actual[i] !== expected[i]) {
-      assert.fail(`${context}: byte ${i} is ${actual[i]}, expected ${expected[i]}`);
-    }
-  }
-}
-
 /** Reads `[offset, offset + length)` as plain bytes. */
 async function read(blob: Blob, offset: number, length: number): Promise<Uint8Array> {
   return (await blob.readAt(offset, length)).coalesce().bytes();
-}
-
-/** Asserts that `promise` rejects with a `StorageError` of `code`. */
-export async function rejectsCode(
-  promise: Promise<unknown>,
-  code: StorageErrorCode,
-): Promise<StorageError> {
-  let caught: unknown;
-  await assert.rejects(promise, (err) => {
-    caught = err;
-    return true;
-  });
-  assert.ok(caught instanceof StorageError, `expected StorageError ${code}, got ${caught}`);
-  assert.equal(caught.code, code, `expected code ${code}, got ${caught.code}: ${caught.message}`);
-  return caught;
 }
 
 /** Opens, checks size, returns the blob. */

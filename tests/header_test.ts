@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { thrown } from "./assert.ts";
 import {
   checkVersionRange,
   decodeHeader,
@@ -13,16 +14,6 @@ import { StorageError } from "../core/errors.ts";
 import type { VersionRange } from "../core/types.ts";
 
 const CWIC = [0x43, 0x57, 0x49, 0x43];
-
-/** Catches what `fn` throws, failing the test when it throws nothing. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  assert.fail("expected a throw");
-}
 
 /** Builds 8 raw header bytes from its fields. */
 function raw(magic: number[], runtimeVersion: number, blobVersion: number): Uint8Array {

@@ -1,5 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
+import { thrown } from "./assert.ts";
 import {
   blobNameBytes,
   compareBytes,
@@ -8,16 +9,6 @@ import {
   validatePartitionName,
 } from "../core/names.ts";
 import { StorageError } from "../core/errors.ts";
-
-/** Catches what `fn` throws, failing the test when it throws nothing. */
-function thrown(fn: () => unknown): unknown {
-  try {
-    fn();
-  } catch (err) {
-    return err;
-  }
-  assert.fail("expected a throw");
-}
 
 const bytes = (...b: number[]) => new Uint8Array(b);
 
