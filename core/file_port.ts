@@ -1,0 +1,93 @@
+/**
+ * The port a filesystem driver implements: the few file and directory
+ * primitives {@linkcode FileStorage} needs, in one runtime's terms. Core holds
+ * every rule of the on-disk contract; a driver only says how to call its
+ * runtime.
+ *
+ * Positional calls are synchronous: on one thread a synchronous call cannot
+ * interleave with another, which is what makes concurrent use of one handle
+ * safe, and for page-cached data it is also the fastest path each runtime has.
+ * Everything that may wait on the disk for long (`datasync`, directory syncs,
+ * opens) is asynchronous.
+ *
+ * @example A port is a plain object
+ * ```ts
+ * import type { FileSystemPort } from "@blobrt/storage/file-storage";
+ *
+ * function describe(port: FileSystemPort): string {
+ *   return port.name;
+ * }
+ * ```
+ *
+ * @module
+ */
+
+/** An open file, addressed by physical byte positions. */
+export interface FilePort {
+  /** Current file size in bytes. */
+  size(): number;
+  /** Reads into `buf` at `position`; returns the count read (0 at end of file). */
+  read(buf: Uint8Array, position: number): number;
+  /** Writes `buf` at `position`; returns the count written (may be short). */
+  write(buf: Uint8Array, position: number): number;
+  /**
+   * Writes `bufs` in order at `position` in one call where the runtime has a
+   * real `pwritev`; returns the count written (may be short). Optional.
+   */
+  writev?(bufs: Uint8Array[], position: number): number;
+  /** Sets the file size. */
+  truncate(length: number): void;
+  /** Flushes the file's data (fdatasync) without blocking the event loop. */
+  datasync(): Promise<void>;
+  /** Flushes data and metadata (fsync) without blocking the event loop. */
+  fsync(): Promise<void>;
+  /** Closes the file. */
+  close(): void;
+}
+
+/** One entry of a directory listing. */
+export interface DirEntry {
+  /** The entry's name. */
+  name: string;
+  /** Whether it is a regular file. */
+  isFile: boolean;
+}
+
+/** The directory and file-opening primitives of one runtime. */
+export interface FileSystemPort {
+  /** Short name for messages and benchmarks, such as `"node:fs"`. */
+  readonly name: string;
+  /** Creates a directory and its parents; no error if it exists. */
+  mkdir(path: string): Promise<void>;
+  /** Lists a directory. */
+  readDir(path: string): Promise<DirEntry[]>;
+  /** fsyncs a directory, making its entries durable. */
+  syncDir(path: string): Promise<void>;
+  /** Removes a file. */
+  removeFile(path: string): Promise<void>;
+  /** Removes a directory and everything in it. */
+  removeDir(path: string): Promise<void>;
+  /** Opens a file for reading and writing, creating it if missing. */
+  open(path: string): Promise<FilePort>;
+}
+
+/**
+ * The POSIX error code (`ENOENT`, `ENOTDIR`, …) of an error thrown by Deno,
+ * Bun or Node, or `undefined`.
+ *
+ * @example
+ * ```ts
+ * import { errorCode } from "@blobrt/storage/file-storage";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(errorCode(Object.assign(new Error("x"), { code: "ENOENT" })), "ENOENT");
+ * assert.equal(errorCode(new Error("x")), undefined);
+ * ```
+ *
+ * @param err The error.
+ * @returns Its code.
+ */
+export function errorCode(err: unknown): string | undefined {
+  const code = (err as { code?: unknown } | null)?.code;
+  return typeof code === "string" ? code : undefined;
+}

@@ -1,0 +1,48 @@
+/**
+ * {@linkcode BunStorage}: blobs as files on Bun, through the fastest correct
+ * primitives Bun offers. Measured (bench/RESULTS.md), those are `node:fs`'s
+ * positional synchronous calls: `fs.readSync`/`fs.writeSync` are real
+ * `pread`/`pwrite` and `fs.writevSync` a real `pwritev`. Bun's own file API
+ * has no positional write, and `Bun.file(fd).slice()` reads through the
+ * shared file cursor, which returns wrong data under concurrent use.
+ *
+ * Importing this module is safe on any runtime; it only needs `node:fs`.
+ *
+ * @example
+ * ```ts
+ * import { BunStorage } from "@blobrt/storage/bun";
+ * import assert from "node:assert/strict";
+ *
+ * const directory = await Deno.makeTempDir();
+ * await using opened = await new BunStorage({ directory }).open("p", "b");
+ * assert.equal(opened.size, 0);
+ * await Deno.remove(directory, { recursive: true });
+ * ```
+ *
+ * @module
+ */
+
+import { FileStorage, type FileStorageOptions } from "../core/file_storage.ts";
+import { nodeFileSystem } from "./node_fs.ts";
+
+/**
+ * Blobs as files on Bun; see the module docs.
+ *
+ * @example
+ * ```ts
+ * import { BunStorage } from "@blobrt/storage/bun";
+ * import assert from "node:assert/strict";
+ *
+ * const directory = await Deno.makeTempDir();
+ * assert.equal(new BunStorage({ directory }).directory, directory);
+ * await Deno.remove(directory, { recursive: true });
+ * ```
+ */
+export class BunStorage extends FileStorage {
+  /**
+   * @param options `{ directory }`: the root, created on first use.
+   */
+  constructor(options: FileStorageOptions) {
+    super(options, nodeFileSystem);
+  }
+}

@@ -1,0 +1,65 @@
+/**
+ * The `node:fs` {@linkcode FileSystemPort}, shared by `NodeStorage` and
+ * `BunStorage` (on Bun, `node:fs`'s positional calls are the fastest correct
+ * primitives: see bench/RESULTS.md). Not a driver itself.
+ *
+ * - reads and writes: `fs.readSync`/`fs.writeSync` with an explicit position
+ *   (real `pread`/`pwrite` on Deno ≥ 2.7.12, Bun and Node);
+ * - vectored writes of large chunks: `fs.writevSync` (`pwritev` on Bun and Node);
+ * - `datasync`/`fsync`: the asynchronous calls, which run off the event loop;
+ * - every call passes all of its arguments (some Bun versions misread omitted ones).
+ *
+ * @module
+ */
+
+import * as fs from "node:fs";
+import * as fsp from "node:fs/promises";
+import type { DirEntry, FilePort, FileSystemPort } from "../core/file_port.ts";
+
+/** Calls a Node-style callback API as a promise. */
+function call<T>(fn: (cb: (err: Error | null, value: T) => void) => void): Promise<T> {
+  return new Promise((resolve, reject) => fn((err, value) => err ? reject(err) : resolve(value)));
+}
+
+const OPEN_FLAGS = fs.constants.O_RDWR | fs.constants.O_CREAT;
+
+function filePort(fd: number): FilePort {
+  return {
+    size: () => fs.fstatSync(fd).size,
+    read: (buf, position) => fs.readSync(fd, buf, 0, buf.length, position),
+    write: (buf, position) => fs.writeSync(fd, buf, 0, buf.length, position),
+    writev: (bufs, position) => fs.writevSync(fd, bufs, position),
+    truncate: (length) => fs.ftruncateSync(fd, length),
+    datasync: () => call<void>((cb) => fs.fdatasync(fd, cb)),
+    fsync: () => call<void>((cb) => fs.fsync(fd, cb)),
+    close: () => fs.closeSync(fd),
+  };
+}
+
+/** The `node:fs` port: works wherever `node:fs` does (Deno, Bun, Node). */
+export const nodeFileSystem: FileSystemPort = {
+  name: "node:fs",
+  mkdir: async (path) => {
+    await fsp.mkdir(path, { recursive: true, mode: 0o755 });
+  },
+  readDir: async (path) => {
+    const entries = await fsp.readdir(path, { withFileTypes: true, encoding: "utf8" });
+    return entries.map((e): DirEntry => ({ name: e.name, isFile: e.isFile() }));
+  },
+  syncDir: async (path) => {
+    const fd = await call<number>((cb) => fs.open(path, fs.constants.O_RDONLY, 0, cb));
+    try {
+      await call<void>((cb) => fs.fsync(fd, cb));
+    } finally {
+      fs.closeSync(fd);
+    }
+  },
+  removeFile: (path) => fsp.unlink(path),
+  removeDir: async (path) => {
+    if (!(await fsp.lstat(path)).isDirectory()) {
+      throw Object.assign(new Error(`not a directory: ${path}`), { code: "ENOTDIR" });
+    }
+    await fsp.rm(path, { recursive: true, force: false, maxRetries: 0, retryDelay: 100 });
+  },
+  open: async (path) => filePort(await call<number>((cb) => fs.open(path, OPEN_FLAGS, 0o644, cb))),
+};
