@@ -95,6 +95,8 @@ export class FileStorage implements Storage {
   #tail: Promise<unknown> = Promise.resolve();
 
   /**
+   * Creates the storage; nothing touches the disk until the first operation.
+   *
    * @param options Where the blobs live.
    * @param port How to reach the filesystem.
    */

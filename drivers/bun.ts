@@ -40,6 +40,8 @@ import { nodeFileSystem } from "./node_fs.ts";
  */
 export class BunStorage extends FileStorage {
   /**
+   * Creates the storage; nothing touches the disk until the first operation.
+   *
    * @param options `{ directory }`: the root, created on first use.
    */
   constructor(options: FileStorageOptions) {

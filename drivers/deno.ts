@@ -90,6 +90,8 @@ const denoFileSystem: FileSystemPort = {
  */
 export class DenoStorage extends FileStorage {
   /**
+   * Creates the storage; nothing touches the disk until the first operation.
+   *
    * @param options `{ directory }`: the root, created on first use.
    */
   constructor(options: FileStorageOptions) {

@@ -42,6 +42,8 @@ import { nodeFileSystem } from "./node_fs.ts";
  */
 export class NodeStorage extends FileStorage {
   /**
+   * Creates the storage; nothing touches the disk until the first operation.
+   *
    * @param options `{ directory }`: the root, created on first use.
    */
   constructor(options: FileStorageOptions) {

@@ -1,0 +1,153 @@
+/**
+ * Filesystem drivers against the bare `node:fs` positional sync loop, in one
+ * process and one run, on a page-cached file. Runs under Deno and Bun:
+ *
+ *   node_modules/.bin/deno run -A bench/fs_compare.ts
+ *   node_modules/.bin/bun bench/fs_compare.ts
+ *
+ * Each case runs for a fixed time in several interleaved rounds (bare, driver,
+ * bare, driver, …); the table shows the median ops/s per round and the ratio
+ * driver / bare. Add `--json` for machine-readable output.
+ */
+
+import * as fs from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import type { Blob, Storage } from "../mod.ts";
+import { BunStorage } from "../drivers/bun.ts";
+import { DenoStorage } from "../drivers/deno.ts";
+import { NodeStorage } from "../drivers/node.ts";
+import { detectRuntime } from "../core/runtime.ts";
+
+const runtime = detectRuntime();
+const KIB4 = 4096;
+const MIB = 1 << 20;
+const FILE = 64 * MIB;
+const ROUNDS = 5;
+const ROUND_MS = 300;
+
+type Op = () => unknown;
+type Case = { name: string; bare: (fd: number) => Op; driver: (blob: Blob) => Op };
+
+let seed = 1;
+const rand4k = (): number =>
+  ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % (FILE / KIB4)) * KIB4;
+let seq = 0;
+const seq1m = (): number => (seq = (seq + MIB) % FILE);
+
+const reused = new Uint8Array(KIB4);
+const record = new Uint8Array(KIB4).fill(3);
+const big = new Uint8Array(MIB).fill(5);
+
+const cases: Case[] = [
+  {
+    name: "4 KiB random readAt",
+    bare: (fd) => () => fs.readSync(fd, new Uint8Array(KIB4), 0, KIB4, 8 + rand4k()),
+    driver: (blob) => () => blob.readAt(rand4k(), KIB4),
+  },
+  {
+    name: "4 KiB random readAtBuf (reused buffer)",
+    bare: (fd) => () => fs.readSync(fd, reused, 0, KIB4, 8 + rand4k()),
+    driver: (blob) => () => blob.readAtBuf(rand4k(), KIB4, reused),
+  },
+  {
+    name: "4 KiB random writeAt",
+    bare: (fd) => () => fs.writeSync(fd, record, 0, KIB4, 8 + rand4k()),
+    driver: (blob) => () => blob.writeAt(rand4k(), record),
+  },
+  {
+    name: "1 MiB sequential readAt",
+    bare: (fd) => () => fs.readSync(fd, new Uint8Array(MIB), 0, MIB, 8 + seq1m()),
+    driver: (blob) => () => blob.readAt(seq1m(), MIB),
+  },
+  {
+    name: "1 MiB sequential writeAt",
+    bare: (fd) => () => fs.writeSync(fd, big, 0, MIB, 8 + seq1m()),
+    driver: (blob) => () => blob.writeAt(seq1m(), big),
+  },
+];
+
+/** Runs `op` for `ms`, awaiting it when it returns a promise; returns ops/s. */
+async function measure(op: Op, ms: number): Promise<number> {
+  let n = 0;
+  const start = performance.now();
+  let now = start;
+  while (now - start < ms) {
+    for (let i = 0; i < 64; i++) {
+      const r = op();
+      if (r instanceof Promise) await r;
+    }
+    n += 64;
+    now = performance.now();
+  }
+  return (n * 1000) / (now - start);
+}
+
+const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
+
+const drivers: [string, (directory: string) => Storage][] = [[
+  "NodeStorage",
+  (d) => new NodeStorage({ directory: d }),
+]];
+if (runtime === "deno") drivers.unshift(["DenoStorage", (d) => new DenoStorage({ directory: d })]);
+if (runtime === "bun") drivers.unshift(["BunStorage", (d) => new BunStorage({ directory: d })]);
+
+const dir = fs.mkdtempSync(join(tmpdir(), "blobrt-bench-"));
+const results: { case: string; driver: string; bare: number; ops: number; ratio: number }[] = [];
+try {
+  for (const [driverName, make] of drivers) {
+    const storage = make(dir);
+    const { blob } = await storage.open("bench", driverName);
+    await blob.writeAt(0, new Uint8Array(FILE).fill(1));
+    await blob.sync();
+    const fd = fs.openSync(
+      join(
+        dir,
+        "bench",
+        Array.from(new TextEncoder().encode(driverName), (b) => b.toString(16).padStart(2, "0"))
+          .join(""),
+      ),
+      "r+",
+    );
+    for (const c of cases) {
+      const bareOp = c.bare(fd);
+      const driverOp = c.driver(blob);
+      await measure(bareOp, 100);
+      await measure(driverOp, 100);
+      const bare: number[] = [];
+      const ours: number[] = [];
+      for (let r = 0; r < ROUNDS; r++) {
+        bare.push(await measure(bareOp, ROUND_MS));
+        ours.push(await measure(driverOp, ROUND_MS));
+      }
+      const b = median(bare);
+      const o = median(ours);
+      results.push({ case: c.name, driver: driverName, bare: b, ops: o, ratio: o / b });
+    }
+    fs.closeSync(fd);
+    await blob.close();
+  }
+} finally {
+  fs.rmSync(dir, { recursive: true, force: true });
+}
+
+if (
+  globalThis.process?.argv?.includes("--json") ||
+  ("Deno" in globalThis && Deno.args.includes("--json"))
+) {
+  console.log(JSON.stringify({ runtime, results }, null, 2));
+} else {
+  const version = runtime === "deno"
+    ? Deno.version.deno
+    : (globalThis as { Bun?: { version: string } }).Bun?.version;
+  console.log(`\n${runtime} ${version}: median of ${ROUNDS} interleaved ${ROUND_MS} ms rounds\n`);
+  console.log("| case | driver | bare node:fs ops/s | driver ops/s | driver / bare |");
+  console.log("| --- | --- | ---: | ---: | ---: |");
+  for (const r of results) {
+    console.log(
+      `| ${r.case} | ${r.driver} | ${Math.round(r.bare).toLocaleString("en")} | ${
+        Math.round(r.ops).toLocaleString("en")
+      } | ${r.ratio.toFixed(2)} |`,
+    );
+  }
+}
