@@ -17,7 +17,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { IoBuf, IoBufMut, IoBufs, IoBufsMut } from "../core/buffers.ts";
-import type { StorageErrorCode } from "../core/errors.ts";
+import { StorageError, type StorageErrorCode } from "../core/errors.ts";
 import { encodeHeader } from "../core/header.ts";
 import type { Blob, Storage } from "../core/types.ts";
 import { assertBytes, rejectsCode } from "./assert.ts";
@@ -747,6 +747,26 @@ export function runConformance(
       assert.ok(isOld || isNew, `record ${k} is a mix`);
     });
     await blob.close();
+  });
+
+  it("open, remove and scan run in call order", async ({ storage }) => {
+    const settle = <T>(p: Promise<T>) => p.then((v) => ({ v }), (e: unknown) => ({ e }));
+    const a = settle(storage.open("p", "a"));
+    const rm = settle(storage.remove("p"));
+    const first = settle(storage.scan("p"));
+    const b = settle(storage.open("p", "b"));
+    const second = settle(storage.scan("p"));
+    const opened = await a;
+    assert.ok("v" in opened);
+    assert.deepEqual(await rm, { v: undefined });
+    const missing = await first;
+    assert.ok("e" in missing && missing.e instanceof StorageError);
+    assert.equal((missing.e as StorageError).code, "PartitionMissing");
+    const openedB = await b;
+    assert.ok("v" in openedB);
+    assert.deepEqual(await second, { v: [enc("b")] });
+    await opened.v.blob.close();
+    await openedB.v.blob.close();
   });
 
   it("header: short files reset, handwritten files open", async (f) => {
