@@ -217,10 +217,7 @@ export class FileStorage implements Storage {
       try {
         await this.#fs.removeDir(dir);
       } catch (cause) {
-        if (errorCode(cause) === "ENOENT") {
-          throw new StorageError("PartitionMissing", { partition, cause });
-        }
-        throw new StorageError("Io", { partition, cause });
+        throw partitionError(partition, cause);
       }
       await this.#syncDir(this.#root, partition);
       return;
@@ -228,16 +225,10 @@ export class FileStorage implements Storage {
     try {
       await this.#fs.removeFile(join(dir, hex));
     } catch (cause) {
-      const code = errorCode(cause);
-      if (code === "ENOENT" || code === "ENOTDIR") {
-        const missing = await this.#fs.readDir(dir).then(() => false, () => true);
-        throw new StorageError(missing ? "PartitionMissing" : "BlobMissing", {
-          partition,
-          blob: missing ? undefined : hex,
-          cause,
-        });
-      }
-      throw new StorageError("Io", { partition, blob: hex, cause });
+      if (errorCode(cause) !== "ENOENT") throw partitionError(partition, cause, hex);
+      const listing = await this.#fs.readDir(dir).then(() => undefined, (err: unknown) => err);
+      if (listing !== undefined) throw partitionError(partition, listing);
+      throw new StorageError("BlobMissing", { partition, blob: hex, cause });
     }
     await this.#syncDir(dir, partition);
   }
@@ -255,12 +246,7 @@ export class FileStorage implements Storage {
     try {
       entries = await this.#fs.readDir(join(this.#root, partition));
     } catch (cause) {
-      const code = errorCode(cause);
-      if (code === "ENOENT") throw new StorageError("PartitionMissing", { partition, cause });
-      if (code === "ENOTDIR") {
-        throw new StorageError("PartitionCorrupt", { partition, reason: "not a directory", cause });
-      }
-      throw new StorageError("Io", { partition, cause });
+      throw partitionError(partition, cause);
     }
     const names: string[] = [];
     for (const entry of entries) {
@@ -280,6 +266,22 @@ export class FileStorage implements Storage {
     }
     // Lowercase hex sorts in the same order as the bytes it encodes.
     return names.sort().map((hex) => fromHex(hex)!);
+  }
+}
+
+/**
+ * The error for a failed operation on a partition's directory: `ENOENT` is
+ * `PartitionMissing`, `ENOTDIR` (a file where the directory should be) is
+ * `PartitionCorrupt`, anything else `Io`.
+ */
+function partitionError(partition: string, cause: unknown, blob?: string): StorageError {
+  switch (errorCode(cause)) {
+    case "ENOENT":
+      return new StorageError("PartitionMissing", { partition, cause });
+    case "ENOTDIR":
+      return new StorageError("PartitionCorrupt", { partition, reason: "not a directory", cause });
+    default:
+      return new StorageError("Io", { partition, blob, cause });
   }
 }
 

@@ -17,7 +17,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { IoBuf, IoBufMut, IoBufs, IoBufsMut } from "../core/buffers.ts";
-import { StorageError, type StorageErrorCode } from "../core/errors.ts";
+import type { StorageErrorCode } from "../core/errors.ts";
 import { encodeHeader } from "../core/header.ts";
 import type { Blob, Storage } from "../core/types.ts";
 import { assertBytes, rejectsCode } from "./assert.ts";
@@ -750,23 +750,26 @@ export function runConformance(
   });
 
   it("open, remove and scan run in call order", async ({ storage }) => {
-    const settle = <T>(p: Promise<T>) => p.then((v) => ({ v }), (e: unknown) => ({ e }));
-    const a = settle(storage.open("p", "a"));
-    const rm = settle(storage.remove("p"));
-    const first = settle(storage.scan("p"));
-    const b = settle(storage.open("p", "b"));
-    const second = settle(storage.scan("p"));
-    const opened = await a;
-    assert.ok("v" in opened);
-    assert.deepEqual(await rm, { v: undefined });
-    const missing = await first;
-    assert.ok("e" in missing && missing.e instanceof StorageError);
-    assert.equal((missing.e as StorageError).code, "PartitionMissing");
-    const openedB = await b;
-    assert.ok("v" in openedB);
-    assert.deepEqual(await second, { v: [enc("b")] });
-    await opened.v.blob.close();
-    await openedB.v.blob.close();
+    const order: string[] = [];
+    const track = <T>(label: string, p: Promise<T>): Promise<T> =>
+      p.finally(() => order.push(label));
+    const [openA, remove, scan1, openB, scan2] = await Promise.allSettled([
+      track("open a", storage.open("p", "a")),
+      track("remove p", storage.remove("p")),
+      track("scan 1", storage.scan("p")),
+      track("open b", storage.open("p", "b")),
+      track("scan 2", storage.scan("p")),
+    ]);
+    assert.deepEqual(order, ["open a", "remove p", "scan 1", "open b", "scan 2"]);
+    assert.ok(openA.status === "fulfilled", "open a");
+    assert.ok(remove.status === "fulfilled", "remove p");
+    assert.ok(scan1.status === "rejected", "scan 1 must reject");
+    await rejectsCode(Promise.reject(scan1.reason), "PartitionMissing");
+    assert.ok(openB.status === "fulfilled", "open b");
+    assert.ok(scan2.status === "fulfilled", "scan 2");
+    assert.deepEqual(scan2.value, [enc("b")]);
+    await openA.value.blob.close();
+    await openB.value.blob.close();
   });
 
   it("header: short files reset, handwritten files open", async (f) => {

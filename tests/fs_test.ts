@@ -1,0 +1,549 @@
+/**
+ * Filesystem-specific tests, beyond the shared conformance suite: the exact
+ * on-disk layout and header, handwritten commonware files, short and corrupt
+ * files, foreign entries, escaping names, OS errors as `cause`, concurrency,
+ * read-after-remove, a real process crash (SIGKILL) and the serialisation of
+ * `open`/`remove`/`scan`. They run for every filesystem driver the running
+ * runtime has: DenoStorage and NodeStorage under Deno, BunStorage and
+ * NodeStorage under Bun.
+ *
+ * @module
+ */
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import * as fs from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { BunStorage } from "../drivers/bun.ts";
+import { DenoStorage } from "../drivers/deno.ts";
+import { NodeStorage } from "../drivers/node.ts";
+import { StorageError } from "../core/errors.ts";
+import type { Blob, Storage } from "../core/types.ts";
+import { assertBytes, rejectsCode } from "./assert.ts";
+import { tempDir } from "./fs_fixture.ts";
+import { CRASH_BLOB, CRASH_PARTITION, record, RECORD_SIZE } from "./fixtures/crash_writer.ts";
+
+const isDeno = "Deno" in globalThis;
+const isBun = "Bun" in globalThis;
+
+interface Driver {
+  /** The class name, as the child process of the crash test knows it. */
+  name: string;
+  make: (directory: string) => Storage;
+  /** Why it cannot run here, or `false`. */
+  skip: string | false;
+}
+
+const drivers: Driver[] = [
+  {
+    name: "DenoStorage",
+    make: (directory) => new DenoStorage({ directory }),
+    skip: isDeno ? false : "DenoStorage needs Deno.FsFile; it runs under deno test",
+  },
+  {
+    name: "BunStorage",
+    make: (directory) => new BunStorage({ directory }),
+    skip: isBun ? false : "BunStorage is tuned for Bun; it runs under bun test",
+  },
+  { name: "NodeStorage", make: (directory) => new NodeStorage({ directory }), skip: false },
+];
+
+const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+
+/** A raw commonware blob file: `CWIC`, runtime version 0, blob version (BE), data. */
+function cwic(version: number, data: Uint8Array = new Uint8Array(0)): Uint8Array {
+  const out = new Uint8Array(8 + data.length);
+  out.set([0x43, 0x57, 0x49, 0x43, 0x00, 0x00, version >> 8, version & 0xff]);
+  out.set(data, 8);
+  return out;
+}
+
+function pattern(length: number, seed: number): Uint8Array {
+  const out = new Uint8Array(length);
+  for (let i = 0; i < length; i++) out[i] = (i * 13 + seed * 101 + (i >> 8)) & 0xff;
+  return out;
+}
+
+async function read(blob: Blob, offset: number, length: number): Promise<Uint8Array> {
+  return (await blob.readAt(offset, length)).coalesce().bytes();
+}
+
+const readRaw = (path: string): Uint8Array => new Uint8Array(fs.readFileSync(path));
+
+/** The OS error code of a StorageError's `cause`. */
+function causeCode(err: StorageError): unknown {
+  assert.ok(err.cause !== undefined, `${err.code} has no cause`);
+  return (err.cause as { code?: unknown }).code;
+}
+
+/** Runs `body` in a fresh temporary directory, removed afterwards. */
+async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
+  const dir = await tempDir();
+  try {
+    await body(dir);
+  } finally {
+    await fs.promises.rm(dir, { recursive: true, force: true });
+  }
+}
+
+/** How the running runtime runs `script` in a child process. */
+function childArgs(script: string, args: string[]): string[] {
+  return isDeno ? ["run", "-A", "--quiet", script, ...args] : [script, ...args];
+}
+
+/** Why the crash test cannot run here, or `false`. */
+const noChild = isDeno || isBun
+  ? false
+  : "the crash test runs a TypeScript child under deno or bun";
+
+for (const driver of drivers) {
+  const name = `${driver.name} fs`;
+  if (driver.skip) {
+    test(`${name}: filesystem tests`, { skip: driver.skip }, () => {});
+    continue;
+  }
+  const make = driver.make;
+
+  test(`${name}: reopen after close keeps unsynced bytes`, () =>
+    inTempDir(async (dir) => {
+      const storage = make(dir);
+      const blobName = new Uint8Array([0xab, 0xcd, 0x01, 0x2f]);
+      const versions = { min: 0x0100, max: 0x1234 };
+      const data = new Uint8Array([...enc("hello"), 0, 0, 0, 0, 0, ...enc("world")]);
+      {
+        const { blob, size, version } = await storage.open("p", blobName, { versions });
+        assert.equal(size, 0);
+        assert.equal(version, 0x1234);
+        await blob.writeAt(0, enc("hello"));
+        await blob.writeAt(10, enc("world"));
+        await blob.close();
+      }
+      const { blob, size, version } = await storage.open("p", blobName, { versions });
+      assert.equal(size, 15);
+      assert.equal(version, 0x1234);
+      assertBytes(await read(blob, 0, 15), data, "reopened");
+      await rejectsCode(blob.readAt(15, 1), "BlobInsufficientLength");
+      await blob.close();
+
+      assert.deepEqual(fs.readdirSync(dir), ["p"]);
+      assert.deepEqual(fs.readdirSync(join(dir, "p")), ["abcd012f"]);
+      const raw = readRaw(join(dir, "p", "abcd012f"));
+      assertBytes(raw, new Uint8Array([0x43, 0x57, 0x49, 0x43, 0, 0, 0x12, 0x34, ...data]), "disk");
+      assert.equal(fs.statSync(join(dir, "p", "abcd012f")).size, 8 + 15);
+    }));
+
+  test(`${name}: handwritten commonware files open exactly and untouched`, () =>
+    inTempDir(async (dir) => {
+      fs.mkdirSync(join(dir, "p"), { recursive: true });
+      const cases = [
+        {
+          file: "00ff",
+          name: [0x00, 0xff],
+          version: 0,
+          versions: undefined,
+          data: pattern(5000, 1),
+        },
+        {
+          file: "ff00",
+          name: [0xff, 0x00],
+          version: 1,
+          versions: { min: 1, max: 1 },
+          data: enc("x"),
+        },
+        {
+          file: "00",
+          name: [0x00],
+          version: 0x0102,
+          versions: { min: 0x0101, max: 0x0103 },
+          data: new Uint8Array(0),
+        },
+        {
+          file: "ff",
+          name: [0xff],
+          version: 0xffff,
+          versions: { min: 0xff00, max: 0xffff },
+          data: pattern(9, 2),
+        },
+      ];
+      for (const c of cases) fs.writeFileSync(join(dir, "p", c.file), cwic(c.version, c.data));
+      const before = new Map(cases.map((c) => [c.file, fs.statSync(join(dir, "p", c.file))]));
+
+      const storage = make(dir);
+      for (const c of cases) {
+        const opened = await storage.open("p", new Uint8Array(c.name), { versions: c.versions });
+        assert.equal(opened.size, c.data.length, `${c.file} size`);
+        assert.equal(opened.version, c.version, `${c.file} version`);
+        assertBytes(await read(opened.blob, 0, c.data.length), c.data, c.file);
+        await rejectsCode(opened.blob.readAt(c.data.length, 1), "BlobInsufficientLength");
+        await opened.blob.close();
+      }
+      assert.deepEqual(await storage.scan("p"), [
+        new Uint8Array([0x00]),
+        new Uint8Array([0x00, 0xff]),
+        new Uint8Array([0xff]),
+        new Uint8Array([0xff, 0x00]),
+      ]);
+      for (const c of cases) {
+        const path = join(dir, "p", c.file);
+        assertBytes(readRaw(path), cwic(c.version, c.data), `${c.file} untouched`);
+        const after = fs.statSync(path);
+        assert.equal(after.size, 8 + c.data.length, `${c.file} file size`);
+        assert.equal(after.mtimeMs, before.get(c.file)!.mtimeMs, `${c.file} mtime`);
+      }
+      assert.deepEqual(fs.readdirSync(join(dir, "p")).sort(), ["00", "00ff", "ff", "ff00"]);
+    }));
+
+  test(`${name}: short files reset, corrupt and mismatched files refused and kept`, () =>
+    inTempDir(async (dir) => {
+      fs.mkdirSync(join(dir, "p"), { recursive: true });
+      const storage = make(dir);
+      const fresh = new Uint8Array([0x43, 0x57, 0x49, 0x43, 0, 0, 0x0a, 0x0b]);
+      for (let k = 0; k < 8; k++) {
+        const file = join(dir, "p", `0${k}`);
+        // Either a torn header or garbage: both are "new".
+        const short = k % 2 === 0 ? cwic(0x0506).subarray(0, k) : new Uint8Array(k).fill(0xee);
+        fs.writeFileSync(file, short);
+        const opened = await storage.open("p", new Uint8Array([k]), {
+          versions: { min: 2, max: 0x0a0b },
+        });
+        assert.equal(opened.size, 0, `${k}-byte file size`);
+        assert.equal(opened.version, 0x0a0b, `${k}-byte file version`);
+        await rejectsCode(opened.blob.readAt(0, 1), "BlobInsufficientLength");
+        await opened.blob.close();
+        assertBytes(readRaw(file), fresh, `${k}-byte file reset`);
+        assert.equal(fs.statSync(file).size, 8);
+        const again = await storage.open("p", new Uint8Array([k]), {
+          versions: { min: 0x0a0b, max: 0x0a0b },
+        });
+        assert.equal(again.size, 0);
+        assert.equal(again.version, 0x0a0b);
+        await again.blob.close();
+      }
+
+      const bad: [string, Uint8Array, "BlobCorrupt" | "BlobVersionMismatch", string][] = [
+        [
+          "10",
+          new Uint8Array([0x43, 0x57, 0x49, 0x58, 0, 0, 0, 0]),
+          "BlobCorrupt",
+          "invalid magic: expected [67, 87, 73, 67], found [67, 87, 73, 88]",
+        ],
+        [
+          "11",
+          new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3]),
+          "BlobCorrupt",
+          "invalid magic: expected [67, 87, 73, 67], found [0, 0, 0, 0]",
+        ],
+        [
+          "12",
+          new Uint8Array([0x43, 0x57, 0x49, 0x43, 0, 1, 0, 0, 9]),
+          "BlobCorrupt",
+          "unsupported runtime version: expected 0, found 1",
+        ],
+        [
+          "13",
+          new Uint8Array([0x43, 0x57, 0x49, 0x43, 1, 0, 0, 0]),
+          "BlobCorrupt",
+          "unsupported runtime version: expected 0, found 256",
+        ],
+        ["14", cwic(5, enc("five")), "BlobVersionMismatch", ""],
+      ];
+      for (const [file, raw, code, reason] of bad) {
+        const path = join(dir, "p", file);
+        fs.writeFileSync(path, raw);
+        const nameBytes = new Uint8Array([parseInt(file, 16)]);
+        const err = await rejectsCode(storage.open("p", nameBytes), code);
+        if (code === "BlobCorrupt") {
+          assert.equal(err.reason, reason, file);
+          assert.equal(err.partition, "p");
+          assert.equal(err.blob, file);
+        } else {
+          assert.deepEqual(err.expected, { min: 0, max: 0 });
+          assert.equal(err.found, 5);
+          const high = await rejectsCode(
+            storage.open("p", nameBytes, { versions: { min: 6, max: 0xffff } }),
+            "BlobVersionMismatch",
+          );
+          assert.equal(high.found, 5);
+          // The right range still opens it.
+          const ok = await storage.open("p", nameBytes, { versions: { min: 5, max: 5 } });
+          assert.equal(ok.size, 4);
+          assertBytes(await read(ok.blob, 0, 4), enc("five"));
+          await ok.blob.close();
+        }
+        assertBytes(readRaw(path), raw, `${file} kept`);
+        assert.equal(fs.statSync(path).size, raw.length, `${file} size kept`);
+      }
+    }));
+
+  test(`${name}: foreign partition entries make scan reject PartitionCorrupt`, () =>
+    inTempDir(async (dir) => {
+      const storage = make(dir);
+      const foreign: [string, (path: string) => void][] = [
+        ["subdir", (path) => fs.mkdirSync(join(path, "6162"))],
+        ["readme", (path) => fs.writeFileSync(join(path, "README"), "hi")],
+        ["upper", (path) => fs.writeFileSync(join(path, "0A"), cwic(0))],
+        ["odd", (path) => fs.writeFileSync(join(path, "abc"), cwic(0))],
+      ];
+      for (const [partition, add] of foreign) {
+        await (await storage.open(partition, "ok")).blob.close();
+        assert.deepEqual(await storage.scan(partition), [enc("ok")]);
+        add(join(dir, partition));
+        const err = await rejectsCode(storage.scan(partition), "PartitionCorrupt");
+        assert.equal(err.partition, partition);
+      }
+
+      fs.writeFileSync(join(dir, "plain"), cwic(0));
+      const err = await rejectsCode(storage.scan("plain"), "PartitionCorrupt");
+      assert.equal(err.partition, "plain");
+      // A file where a partition directory should be is corrupt to every operation.
+      await rejectsCode(storage.remove("plain"), "PartitionCorrupt");
+      await rejectsCode(storage.remove("plain", "b"), "PartitionCorrupt");
+      await rejectsCode(storage.open("plain", "b"), "PartitionCreationFailed");
+      assertBytes(readRaw(join(dir, "plain")), cwic(0));
+
+      fs.mkdirSync(join(dir, "good"));
+      for (const file of ["ff", "0100", "00ff", "01", "00", "2f", "0a0b0c"]) {
+        fs.writeFileSync(join(dir, "good", file), cwic(0));
+      }
+      assert.deepEqual(await storage.scan("good"), [
+        new Uint8Array([0x00]),
+        new Uint8Array([0x00, 0xff]),
+        new Uint8Array([0x01]),
+        new Uint8Array([0x01, 0x00]),
+        new Uint8Array([0x0a, 0x0b, 0x0c]),
+        new Uint8Array([0x2f]),
+        new Uint8Array([0xff]),
+      ]);
+    }));
+
+  test(`${name}: names that try to escape stay inside the directory`, () =>
+    inTempDir(async (parent) => {
+      const dir = join(parent, "root");
+      const storage = make(dir);
+      for (const partition of ["..", "a/b", "/abs", ".", "../root", "p/..", "p\0"]) {
+        const err = await rejectsCode(storage.open(partition, "x"), "PartitionNameInvalid");
+        assert.equal(err.partition, partition);
+        await rejectsCode(storage.scan(partition), "PartitionNameInvalid");
+        await rejectsCode(storage.remove(partition), "PartitionNameInvalid");
+        await rejectsCode(storage.remove(partition, "x"), "PartitionNameInvalid");
+      }
+      assert.deepEqual(fs.readdirSync(parent), [], "nothing created");
+
+      const names: [string, string][] = [
+        ["../x", "2e2e2f78"],
+        ["/etc/passwd", "2f6574632f706173737764"],
+        ["a/b", "612f62"],
+        ["..", "2e2e"],
+      ];
+      for (const [blobName, file] of names) {
+        const { blob } = await storage.open("p", blobName);
+        await blob.writeAt(0, enc(`data of ${blobName}`), { sync: true });
+        await blob.close();
+        assertBytes(
+          readRaw(join(dir, "p", file)),
+          cwic(0, enc(`data of ${blobName}`)),
+          `file of ${blobName}`,
+        );
+      }
+      assert.deepEqual(fs.readdirSync(parent), ["root"]);
+      assert.deepEqual(fs.readdirSync(dir), ["p"]);
+      assert.deepEqual(
+        fs.readdirSync(join(dir, "p")).sort(),
+        ["2e2e", "2e2e2f78", "2f6574632f706173737764", "612f62"],
+      );
+      assert.deepEqual(await storage.scan("p"), [
+        enc(".."),
+        enc("../x"),
+        enc("/etc/passwd"),
+        enc("a/b"),
+      ]);
+      await storage.remove("p", "../x");
+      await storage.remove("p", "..");
+      assert.deepEqual(fs.readdirSync(join(dir, "p")).sort(), ["2f6574632f706173737764", "612f62"]);
+      assert.deepEqual(fs.readdirSync(parent), ["root"]);
+    }));
+
+  test(`${name}: errors carry the OS error as cause`, () =>
+    inTempDir(async (dir) => {
+      const storage = make(dir);
+      for (
+        const op of [storage.scan("nope"), storage.remove("nope"), storage.remove("nope", "b")]
+      ) {
+        const err = await rejectsCode(op, "PartitionMissing");
+        assert.equal(err.partition, "nope");
+        assert.equal(causeCode(err), "ENOENT");
+      }
+
+      const file = join(dir, "file");
+      fs.writeFileSync(file, "not a directory");
+      const onFile = make(file);
+      const created = await rejectsCode(onFile.open("p", "a"), "PartitionCreationFailed");
+      assert.equal(created.partition, "p");
+      assert.ok(
+        ["ENOTDIR", "EEXIST"].includes(causeCode(created) as string),
+        `cause code ${causeCode(created)}`,
+      );
+      assertBytes(readRaw(file), enc("not a directory"), "root file kept");
+
+      fs.mkdirSync(join(dir, "p", "6162"), { recursive: true });
+      const isDir = await rejectsCode(storage.open("p", "ab"), "BlobOpenFailed");
+      assert.equal(isDir.partition, "p");
+      assert.equal(isDir.blob, "6162");
+      assert.equal(causeCode(isDir), "EISDIR");
+      assert.ok(fs.statSync(join(dir, "p", "6162")).isDirectory());
+
+      await (await storage.open("q", "b")).blob.close();
+      const missing = await rejectsCode(storage.remove("q", "other"), "BlobMissing");
+      assert.equal(missing.partition, "q");
+      assert.equal(missing.blob, "6f74686572");
+      assert.equal(causeCode(missing), "ENOENT");
+      assert.deepEqual(await storage.scan("q"), [enc("b")]);
+    }));
+
+  const root = process.getuid?.() === 0 ? "root ignores file permissions" : false;
+  test(`${name}: permission denied carries EACCES`, { skip: root }, () =>
+    inTempDir(async (dir) => {
+      const storage = make(dir);
+      await (await storage.open("p", "a")).blob.close();
+      const partition = join(dir, "p");
+      fs.chmodSync(partition, 0o000);
+      try {
+        let err: unknown;
+        await assert.rejects(storage.open("p", "new"), (e) => {
+          err = e;
+          return true;
+        });
+        assert.ok(err instanceof StorageError, `not a StorageError: ${err}`);
+        assert.ok(
+          err.code === "PartitionCreationFailed" || err.code === "BlobOpenFailed",
+          `code ${err.code}`,
+        );
+        assert.equal(err.partition, "p");
+        assert.equal(causeCode(err), "EACCES");
+      } finally {
+        fs.chmodSync(partition, 0o755);
+      }
+      assert.deepEqual(fs.readdirSync(partition), ["61"]);
+    }));
+
+  test(`${name}: 128 concurrent 4 KiB writes and reads, then reopen`, () =>
+    inTempDir(async (dir) => {
+      const storage = make(dir);
+      const n = 128;
+      const { blob } = await storage.open("p", "b");
+      await Promise.all(
+        Array.from({ length: n }, (_, i) => blob.writeAt(i * RECORD_SIZE, record(i))),
+      );
+      const reads = await Promise.all(
+        Array.from({ length: n }, (_, i) => read(blob, i * RECORD_SIZE, RECORD_SIZE)),
+      );
+      reads.forEach((r, i) => assertBytes(r, record(i), `record ${i}`));
+      await blob.close();
+
+      const again = await storage.open("p", "b");
+      assert.equal(again.size, n * RECORD_SIZE);
+      for (let i = 0; i < n; i++) {
+        assertBytes(
+          await read(again.blob, i * RECORD_SIZE, RECORD_SIZE),
+          record(i),
+          `reopened ${i}`,
+        );
+      }
+      await again.blob.close();
+      assert.equal(fs.statSync(join(dir, "p", "62")).size, 8 + n * RECORD_SIZE);
+    }));
+
+  test(`${name}: open handles read after the blob and partition are removed`, () =>
+    inTempDir(async (dir) => {
+      const storage = make(dir);
+      const { blob } = await storage.open("p", "b");
+      const synced = pattern(3000, 3);
+      const unsynced = pattern(5000, 4);
+      await blob.writeAt(0, synced, { sync: true });
+      await blob.writeAt(3000, unsynced);
+      const all = new Uint8Array([...synced, ...unsynced]);
+
+      await storage.remove("p", "b");
+      assert.ok(!fs.existsSync(join(dir, "p", "62")), "file removed");
+      assert.deepEqual(fs.readdirSync(join(dir, "p")), []);
+      assertBytes(await read(blob, 0, 8000), all, "after blob removal");
+
+      await storage.remove("p");
+      assert.ok(!fs.existsSync(join(dir, "p")), "partition removed");
+      assert.deepEqual(fs.readdirSync(dir), []);
+      await rejectsCode(storage.scan("p"), "PartitionMissing");
+      assertBytes(await read(blob, 0, 3000), synced, "synced after partition removal");
+      assertBytes(await read(blob, 3000, 5000), unsynced, "unsynced after partition removal");
+      await rejectsCode(blob.readAt(8000, 1), "BlobInsufficientLength");
+      await blob.sync();
+      await blob.close();
+      assert.deepEqual(fs.readdirSync(dir), []);
+    }));
+
+  const script = join(import.meta.dirname ?? ".", "fixtures", "crash_writer.ts");
+  test(
+    `${name}: acknowledged sync writes survive SIGKILL`,
+    { skip: noChild },
+    () =>
+      inTempDir(async (dir) => {
+        const child = spawn(process.execPath, childArgs(script, [driver.name, dir]), {
+          stdio: ["ignore", "pipe", "inherit"],
+        });
+        const exited = new Promise<void>((resolve) => {
+          child.once("exit", () => resolve());
+          child.once("error", () => resolve());
+        });
+        let acked = -1;
+        try {
+          await new Promise<void>((resolve, reject) => {
+            const timer = setTimeout(
+              () => reject(new Error(`only ${acked + 1} acks in 15 s`)),
+              15_000,
+            );
+            let pending = "";
+            child.stdout!.setEncoding("utf8");
+            child.stdout!.on("data", (text: string) => {
+              pending += text;
+              const lines = pending.split("\n");
+              pending = lines.pop()!;
+              for (const line of lines) {
+                if (line !== `ack ${acked + 1}`) {
+                  clearTimeout(timer);
+                  reject(new Error(`unexpected line from the child: ${line}`));
+                  return;
+                }
+                acked++;
+              }
+              if (acked + 1 >= 50) {
+                clearTimeout(timer);
+                resolve();
+              }
+            });
+            child.once("error", reject);
+            child.once("exit", (code, signal) => {
+              clearTimeout(timer);
+              reject(new Error(`child exited (${code ?? signal}) after ${acked + 1} acks`));
+            });
+          });
+        } finally {
+          child.kill("SIGKILL");
+          await exited;
+          child.stdout!.destroy();
+        }
+        assert.equal(child.signalCode, "SIGKILL");
+        const count = acked + 1;
+        assert.ok(count >= 50);
+
+        const storage = make(dir);
+        const { blob, size, version } = await storage.open(CRASH_PARTITION, CRASH_BLOB);
+        assert.equal(version, 0);
+        assert.ok(size >= count * RECORD_SIZE, `size ${size} < ${count} acked records`);
+        for (let i = 0; i < count; i++) {
+          assertBytes(await read(blob, i * RECORD_SIZE, RECORD_SIZE), record(i), `record ${i}`);
+        }
+        await blob.close();
+      }),
+  );
+}
