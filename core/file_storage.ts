@@ -357,16 +357,21 @@ class FileBlob implements Blob {
   async readAt(offset: number, length: number): Promise<IoBufsMut> {
     checkRead(offset, length, this.#closed);
     const buf = new Uint8Array(length);
-    if (length > 0) this.#read(buf, offset);
-    return new IoBufsMut([new IoBufMut(buf)]);
+    if (length > 0) {
+      this.#inBounds(offset, length);
+      this.#read(buf, offset);
+    }
+    return new IoBufsMut(new IoBufMut(buf));
   }
 
   async readAtBuf(offset: number, length: number, target: ReadTarget): Promise<IoBufsMut> {
     const bufs = checkReadBuf(offset, length, target, this.#closed);
-    if (length > 0) this.#inBounds(offset, length);
-    for (const chunk of bufs.buffers()) {
-      const view = chunk.bytes();
-      if (view.length === 0) continue;
+    if (length === 0) return bufs;
+    this.#inBounds(offset, length);
+    const chunks = bufs.buffers();
+    for (let i = 0; i < chunks.length; i++) {
+      const view = chunks[i].bytes();
+      if (view.length === 0) break; // chunks after the first short one receive nothing
       this.#read(view, offset);
       offset += view.length;
     }
@@ -422,10 +427,9 @@ class FileBlob implements Blob {
     }
   }
 
-  /** Fills `buf` from logical `offset`, or throws the reason. */
+  /** Fills `buf` from logical `offset` (already checked in bounds), or throws the reason. */
   #read(buf: Uint8Array, offset: number): void {
     const position = offset + HEADER_SIZE;
-    this.#inBounds(offset, buf.length);
     let n: number;
     try {
       n = readInto(this.#file, buf, position);

@@ -31,19 +31,22 @@ import { checkRange } from "./view.ts";
  * ```
  */
 export class IoBufsMut implements Iterable<Uint8Array> {
-  #chunks: IoBufMut[] = [];
+  readonly #chunks: IoBufMut[];
   #head = 0;
 
   /**
-   * Builds from chunks, in order, without copying. A `Uint8Array` becomes an
-   * {@linkcode IoBufMut} with length = capacity = its length.
+   * Builds from one chunk or from chunks in order, without copying. A
+   * `Uint8Array` becomes an {@linkcode IoBufMut} with length = capacity = its
+   * length.
    *
-   * @param chunks `Uint8Array`s or `IoBufMut`s.
+   * @param chunks One `IoBufMut` or `Uint8Array`, or an iterable of them.
    */
-  constructor(chunks: Iterable<Uint8Array | IoBufMut> = []) {
-    if (Array.isArray(chunks)) {
-      for (let i = 0; i < chunks.length; i++) this.push(chunks[i]);
+  constructor(chunks: IoBufMut | Uint8Array | Iterable<Uint8Array | IoBufMut> = []) {
+    if (chunks instanceof Uint8Array || chunks instanceof IoBufMut) {
+      const buf = chunks instanceof IoBufMut ? chunks : new IoBufMut(chunks);
+      this.#chunks = buf.capacity > 0 ? [buf] : [];
     } else {
+      this.#chunks = [];
       for (const c of chunks) this.push(c);
     }
   }

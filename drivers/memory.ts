@@ -252,7 +252,7 @@ class MemoryBlob implements Blob {
   async readAt(offset: number, length: number): Promise<IoBufsMut> {
     checkRead(offset, length, this.#closed);
     const start = this.#span(offset, length);
-    return new IoBufsMut([new IoBufMut(this.#live.data.slice(start, start + length))]);
+    return new IoBufsMut(new IoBufMut(this.#live.data.slice(start, start + length)));
   }
 
   async readAtBuf(offset: number, length: number, target: ReadTarget): Promise<IoBufsMut> {
