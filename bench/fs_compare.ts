@@ -40,6 +40,7 @@ const seq1m = (): number => (seq = (seq + MIB) % FILE);
 const reused = new Uint8Array(KIB4);
 const record = new Uint8Array(KIB4).fill(3);
 const big = new Uint8Array(MIB).fill(5);
+const bigTarget = new Uint8Array(MIB);
 
 const cases: Case[] = [
   {
@@ -61,6 +62,11 @@ const cases: Case[] = [
     name: "1 MiB sequential readAt",
     bare: (fd) => () => fs.readSync(fd, new Uint8Array(MIB), 0, MIB, 8 + seq1m()),
     driver: (blob) => () => blob.readAt(seq1m(), MIB),
+  },
+  {
+    name: "1 MiB sequential readAtBuf (reused buffer)",
+    bare: (fd) => () => fs.readSync(fd, bigTarget, 0, MIB, 8 + seq1m()),
+    driver: (blob) => () => blob.readAtBuf(seq1m(), MIB, bigTarget),
   },
   {
     name: "1 MiB sequential writeAt",
