@@ -1,0 +1,203 @@
+/**
+ * End-to-end tests of cli.ts: spawned under the running runtime (Deno or Bun)
+ * against a directory written by hand in the on-disk format.
+ */
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { Buffer } from "node:buffer";
+import { tempDir } from "./fs_fixture.ts";
+
+const CLI = new URL("../cli.ts", import.meta.url).pathname;
+const isDeno = "Deno" in globalThis;
+
+function run(...args: string[]): { code: number; stdout: string; stderr: string; raw: Uint8Array } {
+  const argv = isDeno ? ["run", "-A", CLI, ...args] : [CLI, ...args];
+  const r = spawnSync(process.execPath, argv, {
+    encoding: "buffer",
+    env: { ...process.env, NO_COLOR: "1" },
+  });
+  const raw = new Uint8Array(r.stdout);
+  return {
+    code: r.status ?? -1,
+    stdout: new TextDecoder().decode(raw),
+    stderr: String(r.stderr),
+    raw,
+  };
+}
+
+const header = (version: number) => [0x43, 0x57, 0x49, 0x43, 0, 0, version >> 8, version & 0xff];
+
+/** A storage directory: partition p with "hi" (v2, "hello") and 00ff (bad magic); q with a short file and a README. */
+async function fixture(): Promise<string> {
+  const dir = await tempDir();
+  fs.mkdirSync(join(dir, "p"));
+  fs.mkdirSync(join(dir, "q"));
+  fs.writeFileSync(
+    join(dir, "p", "6869"),
+    new Uint8Array([...header(2), ...new TextEncoder().encode("hello")]),
+  );
+  fs.writeFileSync(join(dir, "p", "00ff"), new Uint8Array([88, 88, 88, 88, 0, 0, 0, 0, 1, 2]));
+  fs.writeFileSync(join(dir, "q", "01"), new Uint8Array([0x43, 0x57]));
+  fs.writeFileSync(join(dir, "q", "README"), "not a blob");
+  return dir;
+}
+
+/** Every path under `dir` with its bytes and mtime: to prove a command wrote nothing. */
+function snapshot(dir: string): string {
+  const out: string[] = [];
+  const walk = (p: string) => {
+    for (
+      const e of fs.readdirSync(p, { withFileTypes: true }).sort((a, b) => a.name < b.name ? -1 : 1)
+    ) {
+      const path = join(p, e.name);
+      const st = fs.statSync(path);
+      out.push(
+        `${path} ${
+          e.isDirectory() ? "dir" : Buffer.from(fs.readFileSync(path)).toString("hex")
+        } ${st.mtimeMs}`,
+      );
+      if (e.isDirectory()) walk(path);
+    }
+  };
+  walk(dir);
+  return out.join("\n");
+}
+
+async function withFixture(body: (dir: string) => void | Promise<void>): Promise<void> {
+  const dir = await fixture();
+  try {
+    const before = snapshot(dir);
+    await body(dir);
+    assert.equal(snapshot(dir), before, "the command changed the directory");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+test("cli: --help for the program and every command", () => {
+  const main = run("--help");
+  assert.equal(main.code, 0);
+  assert.match(main.stdout, /inspect <dir>/);
+  for (const command of ["inspect", "verify", "cat"]) {
+    const r = run(command, "--help");
+    assert.equal(r.code, 0, command);
+    assert.match(r.stdout, new RegExp(`^usage: blobrt ${command}`), command);
+  }
+});
+
+test("cli: inspect lists every blob with name, text, size, version and status", () =>
+  withFixture((dir) => {
+    const r = run("inspect", dir);
+    assert.equal(r.code, 0, r.stderr);
+    const lines = r.stdout.trim().split("\n").map((l) => l.split(/\s{2,}/));
+    assert.deepEqual(lines, [
+      ["PARTITION", "NAME (HEX)", "TEXT", "SIZE", "VERSION", "STATUS"],
+      ["p", "00ff", "2", "-", "bad magic"],
+      ["p", "6869", '"hi"', "5", "2", "ok"],
+      ["q", "01", "0", "-", "short"],
+      ["foreign: q/README: not a lowercase hex blob name"],
+      ["total: 2 partitions, 3 blobs, 7 bytes, 3 problems"],
+    ]);
+  }));
+
+test("cli: inspect --json", () =>
+  withFixture((dir) => {
+    const r = run("inspect", dir, "--json");
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout);
+    assert.deepEqual(json.partitions, ["p", "q"]);
+    assert.deepEqual(json.blobs, [
+      { partition: "p", hex: "00ff", size: 2, status: "bad magic" },
+      { partition: "p", hex: "6869", text: "hi", size: 5, version: 2, status: "ok" },
+      { partition: "q", hex: "01", size: 0, status: "short" },
+    ]);
+    assert.deepEqual(json.totals, { partitions: 2, blobs: 3, bytes: 7, problems: 3 });
+  }));
+
+test("cli: verify reports every problem and exits 1", () =>
+  withFixture((dir) => {
+    const r = run("verify", dir, "--versions", "0..1");
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.stdout.trim().split("\n"), [
+      "q/README: not a lowercase hex blob name",
+      "p/00ff: bad magic",
+      "p/6869: blob version 2 outside 0..=1",
+      "q/01: short file (no complete header)",
+      "4 problems in 2 partitions, 3 blobs",
+    ]);
+  }));
+
+test("cli: verify exits 0 on a sound directory, and on a bad runtime version exits 1", async () => {
+  const dir = await tempDir();
+  try {
+    fs.mkdirSync(join(dir, "p"));
+    fs.writeFileSync(join(dir, "p", "00"), new Uint8Array(header(3)));
+    const ok = run("verify", dir, "--versions", "0..3");
+    assert.equal(ok.code, 0, ok.stdout);
+    assert.equal(ok.stdout.trim(), "ok: 1 partitions, 1 blobs, no problems");
+    fs.writeFileSync(join(dir, "p", "01"), new Uint8Array([0x43, 0x57, 0x49, 0x43, 0, 1, 0, 0]));
+    fs.mkdirSync(join(dir, "p", "0a0b"));
+    const bad = run("verify", dir);
+    assert.equal(bad.code, 1);
+    assert.deepEqual(bad.stdout.trim().split("\n"), [
+      "p/0a0b: not a file",
+      "p/01: bad runtime version",
+      "2 problems in 1 partitions, 2 blobs",
+    ]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("cli: cat writes logical bytes, by text or hex name, with offset, length and --hex", () =>
+  withFixture((dir) => {
+    const all = run("cat", dir, "p", "hi");
+    assert.equal(all.code, 0, all.stderr);
+    assert.deepEqual(all.raw, new TextEncoder().encode("hello"));
+    const part = run("cat", dir, "p", "hex:6869", "--offset", "1", "--length", "3");
+    assert.deepEqual(part.raw, new TextEncoder().encode("ell"));
+    const hex = run("cat", dir, "p", "hi", "--hex");
+    assert.equal(hex.stdout, "68656c6c6f\n");
+    const past = run("cat", dir, "p", "hi", "--offset", "3", "--length", "3");
+    assert.equal(past.code, 1);
+    assert.match(past.stderr, /past the end/);
+    const corrupt = run("cat", dir, "p", "hex:00ff");
+    assert.equal(corrupt.code, 1);
+    assert.match(corrupt.stderr, /no valid header \(bad magic\)/);
+    const short = run("cat", dir, "q", "hex:01");
+    assert.equal(short.code, 1);
+    const missing = run("cat", dir, "p", "nope");
+    assert.equal(missing.code, 1);
+    assert.match(missing.stderr, /cannot read p\/6e6f7065/);
+    assert.ok(!fs.existsSync(join(dir, "p", "6e6f7065")), "cat created a file");
+  }));
+
+test("cli: a missing directory or a bad argument is one clear line and exit 2", () =>
+  withFixture((dir) => {
+    const cases: [string[], RegExp][] = [
+      [["inspect", join(dir, "missing")], /^blobrt: no such directory: .*missing\n$/],
+      [["verify", join(dir, "p", "6869")], /^blobrt: not a directory: /],
+      [["verify", dir, "--versions", "3..1"], /^blobrt: --versions must be MIN\.\.MAX/],
+      [
+        ["cat", dir, "p", "hi", "--offset", "-1"],
+        /^blobrt: --offset must be a non-negative integer/,
+      ],
+      [["cat", dir, "../p", "hi"], /^blobrt: invalid partition name: \.\.\/p\n$/],
+      [["cat", dir, "p", "hex:XY"], /^blobrt: invalid blob name: hex:XY\n$/],
+      [["cat", dir, "p"], /^blobrt: cat takes <dir> <partition> <name>\n$/],
+      [["inspect", dir, "--bogus"], /^blobrt: unknown option: --bogus\n$/],
+      [["frobnicate"], /^blobrt: unknown command: frobnicate\n$/],
+    ];
+    for (const [args, expected] of cases) {
+      const r = run(...args);
+      assert.equal(r.code, 2, args.join(" "));
+      assert.match(r.stderr, expected, args.join(" "));
+      assert.equal(r.stderr.split("\n").length, 2, "one line");
+    }
+    assert.ok(!fs.existsSync(join(dir, "missing")), "inspect created the directory");
+  }));
