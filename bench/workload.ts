@@ -1,0 +1,358 @@
+/**
+ * The workload harness: commonware-runtime's storage workloads against any
+ * blobrt driver, under Deno or Bun.
+ *
+ * ```sh
+ * deno run -A bench/workload.ts [options]
+ * bun bench/workload.ts [options]
+ * ```
+ *
+ * Options (defaults in brackets):
+ *   --workload NAME   read_seq | read_rand | write_seq | write_rand | write_append |
+ *                     write_sync | read_write_append | all   [all]
+ *   --driver NAME     default | node | deno | bun | memory     [default]
+ *   --io-size N       bytes per operation                      [4096]
+ *   --inflight N      operations in flight at once             [1]
+ *   --file-size N     bytes in the blob (reads, random writes) [64 MiB]
+ *   --duration S      seconds per workload                     [2]
+ *   --dir PATH        where to put the temporary directory     [os tmpdir]
+ *   --json            print one JSON object instead of a table
+ *
+ * It reports ops/s, MiB/s and p50/p95/p99 latency per workload, shows progress
+ * on stderr during long runs, and removes its files on exit, also on Ctrl-C.
+ *
+ * @module
+ */
+
+import * as fs from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import process from "node:process";
+import { createStorage, DEFAULT_DRIVER, type DriverName } from "../drivers/select.ts";
+import { detectRuntime } from "../core/runtime.ts";
+import type { Blob } from "../core/types.ts";
+
+/** The workloads, as in commonware-runtime's storage benchmark. */
+export const WORKLOADS = [
+  "read_seq",
+  "read_rand",
+  "write_seq",
+  "write_rand",
+  "write_append",
+  "write_sync",
+  "read_write_append",
+] as const;
+
+/** One workload's name. */
+export type Workload = typeof WORKLOADS[number];
+
+/** Options of {@linkcode runWorkload}. */
+export interface WorkloadOptions {
+  /** Driver to use. */
+  driver: DriverName;
+  /** Bytes per operation. */
+  ioSize: number;
+  /** Operations in flight at once. */
+  inflight: number;
+  /** Bytes in the blob for reads and random writes. */
+  fileSize: number;
+  /** Milliseconds to run. */
+  durationMs: number;
+  /** Parent of the temporary directory. */
+  dir: string;
+  /** Called about once a second with the operations done so far. */
+  progress?: (done: number, elapsedMs: number) => void;
+}
+
+/** The outcome of one workload. */
+export interface WorkloadResult {
+  /** Which workload. */
+  workload: Workload;
+  /** Which driver. */
+  driver: DriverName;
+  /** Operations completed. */
+  ops: number;
+  /** Operations per second. */
+  opsPerSec: number;
+  /** MiB per second. */
+  mibPerSec: number;
+  /** Latency percentiles, microseconds. */
+  p50: number;
+  /** 95th percentile, microseconds. */
+  p95: number;
+  /** 99th percentile, microseconds. */
+  p99: number;
+}
+
+const MIB = 1024 * 1024;
+
+function percentile(sorted: Float64Array, p: number): number {
+  if (sorted.length === 0) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+}
+
+/** A small seeded PRNG (mulberry32), so runs pick the same offsets. */
+function random(seed: number): () => number {
+  return () => {
+    seed = (seed + 0x6d2b79f5) | 0;
+    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
+    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * Runs one workload on a fresh temporary directory and removes it afterwards.
+ *
+ * @param workload Which workload.
+ * @param o Options.
+ * @returns Throughput and latency.
+ */
+export async function runWorkload(workload: Workload, o: WorkloadOptions): Promise<WorkloadResult> {
+  const dir = fs.mkdtempSync(join(o.dir, "blobrt-workload-"));
+  cleanup.add(dir);
+  try {
+    const storage = createStorage({ directory: dir, driver: o.driver });
+    const { blob } = await storage.open("bench", workload);
+    const slots = Math.max(1, Math.floor(o.fileSize / o.ioSize));
+    const needsData = workload.startsWith("read") || workload === "write_rand";
+    if (needsData) {
+      const chunk = new Uint8Array(Math.min(MIB, slots * o.ioSize)).fill(0xab);
+      for (let at = 0; at < slots * o.ioSize; at += chunk.length) {
+        await blob.writeAt(at, chunk.subarray(0, Math.min(chunk.length, slots * o.ioSize - at)));
+      }
+      await blob.sync();
+    }
+    const op = operation(workload, blob, o.ioSize, slots);
+    const latencies: number[] = [];
+    const start = performance.now();
+    const end = start + o.durationMs;
+    let done = 0;
+    let lastReport = start;
+    const worker = async (id: number) => {
+      const step = op(id);
+      while (performance.now() < end) {
+        const t = performance.now();
+        await step();
+        const now = performance.now();
+        latencies.push((now - t) * 1000);
+        done++;
+        if (now - lastReport >= 250) {
+          // Page-cached I/O resolves at once, so this loop would never reach the
+          // event loop: step out now and then for progress output and Ctrl-C.
+          if (
+            o.progress && Math.floor((now - start) / 1000) > Math.floor((lastReport - start) / 1000)
+          ) {
+            o.progress(done, now - start);
+          }
+          lastReport = now;
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: o.inflight }, (_, i) => worker(i)));
+    const elapsed = (performance.now() - start) / 1000;
+    await blob.close();
+    const sorted = Float64Array.from(latencies).sort();
+    const moved = done * o.ioSize;
+    return {
+      workload,
+      driver: o.driver,
+      ops: done,
+      opsPerSec: done / elapsed,
+      mibPerSec: moved / MIB / elapsed,
+      p50: percentile(sorted, 50),
+      p95: percentile(sorted, 95),
+      p99: percentile(sorted, 99),
+    };
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    cleanup.delete(dir);
+  }
+}
+
+/** Builds, per worker, a function that performs one operation of the workload. */
+function operation(
+  workload: Workload,
+  blob: Blob,
+  size: number,
+  slots: number,
+): (worker: number) => () => Promise<unknown> {
+  const data = new Uint8Array(size).fill(0x5a);
+  let next = 0; // shared cursor: sequential and append workloads advance it together
+  let appended = 0;
+  switch (workload) {
+    case "read_seq":
+      return () => () => blob.readAt((next++ % slots) * size, size);
+    case "read_rand":
+      return (w) => {
+        const rnd = random(w + 1);
+        return () => blob.readAt(Math.floor(rnd() * slots) * size, size);
+      };
+    case "write_seq":
+      return () => () => blob.writeAt((next++ % slots) * size, data);
+    case "write_rand":
+      return (w) => {
+        const rnd = random(w + 1);
+        return () => blob.writeAt(Math.floor(rnd() * slots) * size, data);
+      };
+    case "write_append":
+      return () => () => blob.writeAt(appended++ * size, data);
+    case "write_sync":
+      return () => async () => {
+        await blob.writeAt(appended++ * size, data);
+        await blob.sync();
+      };
+    case "read_write_append":
+      // Appends, and reads back a record already appended (or writes when none is).
+      return (w) => {
+        const rnd = random(w + 1);
+        let toggle = false;
+        return () => {
+          toggle = !toggle;
+          if (toggle || appended === 0) return blob.writeAt(appended++ * size, data);
+          return blob.readAt(Math.floor(rnd() * appended) * size, size);
+        };
+      };
+  }
+}
+
+/** Temporary directories to remove if the process is interrupted. */
+const cleanup = new Set<string>();
+
+function parseSize(value: string, flag: string): number {
+  const m = /^(\d+)([kmg]i?b?)?$/i.exec(value);
+  if (!m) throw new RangeError(`${flag}: not a size: ${value}`);
+  const unit = (m[2] ?? "").toLowerCase()[0];
+  const n = Number(m[1]) *
+    (unit === "k" ? 1024 : unit === "m" ? MIB : unit === "g" ? 1024 * MIB : 1);
+  if (!Number.isSafeInteger(n) || n <= 0) {
+    throw new RangeError(`${flag}: must be positive: ${value}`);
+  }
+  return n;
+}
+
+/**
+ * Parses the command line into options and workloads.
+ *
+ * @param args Arguments without the program name.
+ * @returns What to run.
+ */
+export function parseArgs(args: string[]): {
+  options: WorkloadOptions;
+  workloads: Workload[];
+  json: boolean;
+} {
+  const options: WorkloadOptions = {
+    driver: DEFAULT_DRIVER,
+    ioSize: 4096,
+    inflight: 1,
+    fileSize: 64 * MIB,
+    durationMs: 2000,
+    dir: tmpdir(),
+  };
+  let workloads: Workload[] = [...WORKLOADS];
+  let json = false;
+  for (let i = 0; i < args.length; i++) {
+    const flag = args[i];
+    const value = () => {
+      if (i + 1 >= args.length) throw new RangeError(`${flag} needs a value`);
+      return args[++i];
+    };
+    switch (flag) {
+      case "--workload": {
+        const w = value();
+        if (w === "all") workloads = [...WORKLOADS];
+        else if ((WORKLOADS as readonly string[]).includes(w)) workloads = [w as Workload];
+        else throw new RangeError(`unknown workload: ${w} (one of ${WORKLOADS.join(", ")}, all)`);
+        break;
+      }
+      case "--driver": {
+        const d = value();
+        if (d === "default") options.driver = DEFAULT_DRIVER;
+        else if (["node", "deno", "bun", "memory"].includes(d)) options.driver = d as DriverName;
+        else throw new RangeError(`unknown driver: ${d}`);
+        break;
+      }
+      case "--io-size":
+        options.ioSize = parseSize(value(), flag);
+        break;
+      case "--inflight":
+        options.inflight = parseSize(value(), flag);
+        break;
+      case "--file-size":
+        options.fileSize = parseSize(value(), flag);
+        break;
+      case "--duration": {
+        const s = Number(value());
+        if (!(s > 0)) throw new RangeError(`--duration must be a positive number of seconds`);
+        options.durationMs = s * 1000;
+        break;
+      }
+      case "--dir":
+        options.dir = value();
+        break;
+      case "--json":
+        json = true;
+        break;
+      default:
+        throw new RangeError(`unknown option: ${flag}`);
+    }
+  }
+  return { options, workloads, json };
+}
+
+async function main(args: string[]): Promise<void> {
+  let parsed;
+  try {
+    parsed = parseArgs(args);
+  } catch (err) {
+    console.error(`workload: ${(err as Error).message}`);
+    process.exitCode = 2;
+    return;
+  }
+  const { options, workloads, json } = parsed;
+  const onSignal = () => {
+    for (const dir of cleanup) fs.rmSync(dir, { recursive: true, force: true });
+    process.exit(130);
+  };
+  process.on("SIGINT", onSignal);
+  process.on("SIGTERM", onSignal);
+  const runtime = detectRuntime();
+  const results: WorkloadResult[] = [];
+  for (const workload of workloads) {
+    if (!json) {
+      process.stderr.write(
+        `running ${workload} (${options.driver}, ${options.durationMs / 1000} s)…\n`,
+      );
+    }
+    const progress = options.durationMs >= 5000
+      ? (done: number, ms: number) =>
+        process.stderr.write(`  ${workload}: ${done} ops in ${(ms / 1000).toFixed(0)} s\n`)
+      : undefined;
+    results.push(await runWorkload(workload, { ...options, progress }));
+  }
+  process.off("SIGINT", onSignal);
+  process.off("SIGTERM", onSignal);
+  if (json) {
+    console.log(JSON.stringify({ runtime, options, results }, null, 2));
+    return;
+  }
+  const f = (x: number, d = 0) =>
+    x.toLocaleString("en", { maximumFractionDigits: d, minimumFractionDigits: d });
+  console.log(
+    `\n${runtime}, driver ${options.driver}, ${options.ioSize} B per op, ${options.inflight} in flight, ` +
+      `${f(options.fileSize / MIB)} MiB file\n`,
+  );
+  console.log("| workload | ops/s | MiB/s | p50 µs | p95 µs | p99 µs |");
+  console.log("| --- | ---: | ---: | ---: | ---: | ---: |");
+  for (const r of results) {
+    console.log(
+      `| ${r.workload} | ${f(r.opsPerSec)} | ${f(r.mibPerSec, 1)} | ${f(r.p50, 1)} | ${
+        f(r.p95, 1)
+      } | ${f(r.p99, 1)} |`,
+    );
+  }
+}
+
+if (import.meta.main) await main(process.argv.slice(2));
