@@ -7,6 +7,7 @@
  * deno run -A cli.ts inspect <dir> [--json]
  * bun cli.ts verify <dir> [--versions 0..3]
  * deno run -A cli.ts cat <dir> <partition> <name|hex:…> [--offset N] [--length N] [--hex]
+ * deno run -A cli.ts bench [--workload …] [--driver …] [--duration S] [--json]
  * ```
  *
  * Exit codes: 0 success (for `verify`: everything sound), 1 problems found or
@@ -35,6 +36,7 @@ import process from "node:process";
 import { decodeHeader, HEADER_SIZE, MAGIC, RUNTIME_VERSION } from "./core/header.ts";
 import { blobNameBytes, fromHex, toHex } from "./core/names.ts";
 import type { VersionRange } from "./core/types.ts";
+import { main as workload } from "./bench/workload.ts";
 
 export type { VersionRange };
 
@@ -226,6 +228,7 @@ commands:
   inspect <dir> [--json]           one row per blob, then totals
   verify <dir> [--versions A..B]   report every problem; exit 1 if any
   cat <dir> <partition> <name>     write a blob's logical bytes to stdout
+  bench [options]                  run the workload harness in a temporary directory
 
 run 'blobrt <command> --help' for a command's options.`,
   inspect: `usage: blobrt inspect <dir> [--json]
@@ -246,6 +249,14 @@ Writes the blob's logical bytes (after the 8-byte header) to stdout.
 --offset N   start at logical byte N (default 0)
 --length N   write N bytes (default: to the end)
 --hex        write lowercase hex instead of raw bytes`,
+  bench: `usage: blobrt bench [--workload NAME|all] [--driver default|node|deno|bun|memory]
+                    [--io-size N] [--inflight N] [--file-size N] [--duration S]
+                    [--dir PATH] [--json]
+
+Runs commonware-runtime's storage workloads (read_seq, read_rand, write_seq,
+write_rand, write_append, write_sync, read_write_append) on a temporary
+directory, which it removes afterwards (also on Ctrl-C), and prints ops/s,
+MiB/s and p50/p95/p99 latency.`,
 };
 
 function parse(args: string[], flags: string[], valued: string[]) {
@@ -408,7 +419,7 @@ function cat(args: string[], write: (b: Uint8Array) => void, err: (s: string) =>
  * import assert from "node:assert/strict";
  *
  * const errors: string[] = [];
- * const code = main(["inspect", "/no/such/dir"], { err: (s) => errors.push(s) });
+ * const code = await main(["inspect", "/no/such/dir"], { err: (s) => errors.push(s) });
  * assert.equal(code, 2);
  * assert.deepEqual(errors, ["blobrt: no such directory: /no/such/dir"]);
  * ```
@@ -417,14 +428,14 @@ function cat(args: string[], write: (b: Uint8Array) => void, err: (s: string) =>
  * @param io Where output goes.
  * @returns The exit code: 0, 1 or 2.
  */
-export function main(
+export async function main(
   args: string[],
   io: {
     out?: (line: string) => void;
     err?: (line: string) => void;
     write?: (b: Uint8Array) => void;
   } = {},
-): number {
+): Promise<number> {
   const out = io.out ?? ((s: string) => process.stdout.write(s + "\n"));
   const err = io.err ?? ((s: string) => process.stderr.write(s + "\n"));
   const write = io.write ?? ((b: Uint8Array) => process.stdout.write(b));
@@ -443,6 +454,10 @@ export function main(
     }
     if (command === "inspect") return inspect(rest, out);
     if (command === "verify") return verify(rest, out);
+    if (command === "bench") {
+      await workload(rest);
+      return typeof process.exitCode === "number" ? process.exitCode : 0;
+    }
     return cat(rest, write, err);
   } catch (e) {
     if (e instanceof UsageError) {
@@ -454,4 +469,4 @@ export function main(
   }
 }
 
-if (import.meta.main) process.exitCode = main(process.argv.slice(2));
+if (import.meta.main) process.exitCode = await main(process.argv.slice(2));

@@ -302,7 +302,13 @@ export function parseArgs(args: string[]): {
   return { options, workloads, json };
 }
 
-async function main(args: string[]): Promise<void> {
+/**
+ * Runs the harness from command-line arguments, printing the report; sets
+ * `process.exitCode` to 2 on bad arguments.
+ *
+ * @param args Arguments without the program name.
+ */
+export async function main(args: string[]): Promise<void> {
   let parsed;
   try {
     parsed = parseArgs(args);

@@ -83,7 +83,7 @@ test("cli: --help for the program and every command", () => {
   const main = run("--help");
   assert.equal(main.code, 0);
   assert.match(main.stdout, /inspect <dir>/);
-  for (const command of ["inspect", "verify", "cat"]) {
+  for (const command of ["inspect", "verify", "cat", "bench"]) {
     const r = run(command, "--help");
     assert.equal(r.code, 0, command);
     assert.match(r.stdout, new RegExp(`^usage: blobrt ${command}`), command);
@@ -176,6 +176,34 @@ test("cli: cat writes logical bytes, by text or hex name, with offset, length an
     assert.match(missing.stderr, /cannot read p\/6e6f7065/);
     assert.ok(!fs.existsSync(join(dir, "p", "6e6f7065")), "cat created a file");
   }));
+
+test("cli: bench runs the workload harness and leaves nothing behind", async () => {
+  const dir = await tempDir();
+  try {
+    const r = run(
+      "bench",
+      "--workload",
+      "write_append",
+      "--driver",
+      "memory",
+      "--duration",
+      "0.1",
+      "--json",
+      "--dir",
+      dir,
+    );
+    assert.equal(r.code, 0, r.stderr);
+    const json = JSON.parse(r.stdout);
+    assert.equal(json.results[0].workload, "write_append");
+    assert.ok(json.results[0].ops > 0);
+    assert.deepEqual(fs.readdirSync(dir), []);
+    const bad = run("bench", "--workload", "nope");
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /unknown workload: nope/);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
 
 test("cli: a missing directory or a bad argument is one clear line and exit 2", () =>
   withFixture((dir) => {
