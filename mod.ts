@@ -33,3 +33,4 @@ export { DenoStorage } from "./drivers/deno.ts";
 export { BunStorage } from "./drivers/bun.ts";
 export { NodeStorage } from "./drivers/node.ts";
 export * from "./drivers/select.ts";
+export { AuditedStorage, Auditor } from "./drivers/audited.ts";
