@@ -34,3 +34,4 @@ export { BunStorage } from "./drivers/bun.ts";
 export { NodeStorage } from "./drivers/node.ts";
 export * from "./drivers/select.ts";
 export { AuditedStorage, Auditor } from "./drivers/audited.ts";
+export { MeteredStorage, type MeteredStorageOptions } from "./drivers/metered.ts";

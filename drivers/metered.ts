@@ -1,0 +1,346 @@
+/**
+ * {@linkcode MeteredStorage} (`@blobrt/storage/metered`): wraps any
+ * {@linkcode Storage} and counts its blob I/O through the OpenTelemetry metrics
+ * API (`@opentelemetry/api`), with the metric names of commonware-runtime's
+ * metered storage:
+ *
+ * | Metric                        | Instrument      | Counts                                          |
+ * | ----------------------------- | --------------- | ----------------------------------------------- |
+ * | `runtime_open_blobs`          | `UpDownCounter` | blobs open now: +1 per successful `open`, -1 on the first `close` of the handle |
+ * | `runtime_storage_reads`       | `Counter`       | `readAt` and `readAtBuf` calls                  |
+ * | `runtime_storage_read_bytes`  | `Counter`       | their `length`s                                 |
+ * | `runtime_storage_writes`      | `Counter`       | `writeAt` calls                                 |
+ * | `runtime_storage_write_bytes` | `Counter`       | the bytes they were given (all chunks)          |
+ * | `runtime_storage_syncs`       | `Counter`       | `sync` calls and `{ sync: true }` writes        |
+ * | `runtime_storage_resizes`     | `Counter`       | `resize` calls                                  |
+ *
+ * They are recorded without attributes, with the default value type (Deno's
+ * built-in meter rejects `ValueType.INT`); every value is an integer.
+ *
+ * What is counted, exactly:
+ * - Counters count *calls*, bumped **before** the call reaches the wrapped
+ *   storage, so a call that the wrapped storage then rejects (a read past the
+ *   end, an I/O error, a handle closed by `MemoryStorage.crash()`) is counted.
+ *   A read counts `length` bytes, not what was transferred; a zero-length read
+ *   or an empty write counts one call and 0 bytes; an empty `{ sync: true }`
+ *   write counts one write and one sync.
+ * - **Bad arguments count nothing.** Every blob method first runs the argument
+ *   checks that every driver runs (`core/args.ts`), in the same order: a call
+ *   with bad arguments, one on a handle this wrapper has closed, one whose end
+ *   overflows, or a `readAtBuf` into too little capacity rejects exactly as the
+ *   drivers reject it (`TypeError`, `RangeError`, `Closed`, `OffsetOverflow`)
+ *   and neither counts nor reaches the wrapped storage.
+ * - `runtime_open_blobs` goes up only when `open` resolves (a rejected `open`
+ *   changes nothing) and goes down once per handle, on the first `close()` or
+ *   `[Symbol.asyncDispose]()` (of the blob or of the opened result), whether or
+ *   not the wrapped `close` then succeeds. A handle killed underneath (by
+ *   `MemoryStorage.crash()`) stays counted until it is closed through this
+ *   wrapper.
+ * - `remove` and `scan` are passed through and not counted.
+ *
+ * The meter is resolved when the storage is constructed: `options.meter`, or
+ * else `metrics.getMeter("@blobrt/storage")` from the global meter provider.
+ * Install the provider (an OpenTelemetry SDK, or Deno's built-in OpenTelemetry
+ * with `OTEL_DENO=true`) before constructing; without one the instruments are
+ * the API's no-ops and the wrapper costs a few function calls per operation.
+ * The instruments are created once per `MeteredStorage`; two of them on the
+ * same meter add into the same metrics.
+ *
+ * @example Wrapping a storage (no provider installed: the metrics go nowhere)
+ * ```ts
+ * import { MeteredStorage } from "@blobrt/storage/metered";
+ * import { MemoryStorage } from "@blobrt/storage/memory";
+ * import assert from "node:assert/strict";
+ *
+ * const storage = new MeteredStorage(new MemoryStorage());
+ * await using opened = await storage.open("journal", "segment-0");
+ * await opened.blob.writeAt(0, new TextEncoder().encode("hello"), { sync: true });
+ * assert.equal(new TextDecoder().decode((await opened.blob.readAt(0, 5)).bytes()), "hello");
+ * ```
+ *
+ * @module
+ */
+
+import {
+  type Counter,
+  type Meter as OtelMeter,
+  metrics,
+  type UpDownCounter,
+} from "@opentelemetry/api";
+import { checkRead, checkReadBuf, checkResize, checkSync, checkWrite } from "../core/args.ts";
+import type { IoBufsMut } from "../core/io_bufs_mut.ts";
+import {
+  type Blob,
+  type BlobName,
+  type OpenedBlob,
+  openedBlob,
+  type OpenOptions,
+  type ReadTarget,
+  type Storage,
+  type WriteData,
+  type WriteOptions,
+} from "../core/types.ts";
+
+/** The name of the meter {@linkcode MeteredStorage} takes from the global provider. */
+const METER_NAME = "@blobrt/storage";
+
+/**
+ * @internal The `Meter` of `@opentelemetry/api`. A local alias because `deno doc
+ * --lint` reports a type of a package installed in `node_modules` as a private type
+ * (denoland/deno#27364); the docs show `Meter`, the type is OpenTelemetry's.
+ */
+type Meter = OtelMeter;
+
+/** Options of {@linkcode MeteredStorage}. */
+export interface MeteredStorageOptions {
+  /**
+   * The OpenTelemetry meter to create the instruments on. Default:
+   * `metrics.getMeter("@blobrt/storage")` from the global meter provider, looked
+   * up when the storage is constructed.
+   */
+  meter?: Meter;
+}
+
+/** The seven instruments, created once per storage and shared by its blobs. */
+interface Instruments {
+  openBlobs: UpDownCounter;
+  reads: Counter;
+  readBytes: Counter;
+  writes: Counter;
+  writeBytes: Counter;
+  syncs: Counter;
+  resizes: Counter;
+}
+
+function createInstruments(meter: Meter): Instruments {
+  return {
+    openBlobs: meter.createUpDownCounter("runtime_open_blobs", {
+      description: "Number of open blobs",
+      unit: "{blob}",
+    }),
+    reads: meter.createCounter("runtime_storage_reads", {
+      description: "Total number of disk reads",
+      unit: "{read}",
+    }),
+    readBytes: meter.createCounter("runtime_storage_read_bytes", {
+      description: "Total amount of data read from disk",
+      unit: "By",
+    }),
+    writes: meter.createCounter("runtime_storage_writes", {
+      description: "Total number of disk writes",
+      unit: "{write}",
+    }),
+    writeBytes: meter.createCounter("runtime_storage_write_bytes", {
+      description: "Total amount of data written to disk",
+      unit: "By",
+    }),
+    syncs: meter.createCounter("runtime_storage_syncs", {
+      description: "Total number of disk syncs, including synced writes",
+      unit: "{sync}",
+    }),
+    resizes: meter.createCounter("runtime_storage_resizes", {
+      description: "Total number of blob resizes",
+      unit: "{resize}",
+    }),
+  };
+}
+
+/**
+ * A {@linkcode Storage} that wraps another one and counts open blobs, reads,
+ * read bytes, writes, written bytes, syncs and resizes through OpenTelemetry
+ * (see the module docs for the metrics and exactly what they count). Every
+ * call is passed to the wrapped storage; results and errors are its own.
+ *
+ * @example Reading the metrics with the OpenTelemetry SDK
+ * ```ts
+ * import { MeteredStorage } from "@blobrt/storage/metered";
+ * import { MemoryStorage } from "@blobrt/storage/memory";
+ * import { MeterProvider, MetricReader, type SumMetricData } from "@opentelemetry/sdk-metrics";
+ * import assert from "node:assert/strict";
+ *
+ * class Reader extends MetricReader {
+ *   protected override async onShutdown(): Promise<void> {}
+ *   protected override async onForceFlush(): Promise<void> {}
+ * }
+ * const reader = new Reader();
+ * const provider = new MeterProvider({ readers: [reader] });
+ * const storage = new MeteredStorage(new MemoryStorage(), { meter: provider.getMeter("app") });
+ *
+ * const { blob } = await storage.open("p", "b");
+ * await blob.writeAt(0, [new Uint8Array(3), new Uint8Array(4)], { sync: true });
+ * await blob.readAt(2, 5);
+ *
+ * const { resourceMetrics } = await reader.collect();
+ * const value = (name: string): number | undefined => {
+ *   const m = resourceMetrics.scopeMetrics[0].metrics.find((m) => m.descriptor.name === name);
+ *   return (m as SumMetricData | undefined)?.dataPoints[0]?.value;
+ * };
+ * assert.equal(value("runtime_open_blobs"), 1);
+ * assert.equal(value("runtime_storage_writes"), 1);
+ * assert.equal(value("runtime_storage_write_bytes"), 7);
+ * assert.equal(value("runtime_storage_syncs"), 1);
+ * assert.equal(value("runtime_storage_read_bytes"), 5);
+ * await blob.close();
+ * await provider.shutdown();
+ * ```
+ */
+export class MeteredStorage implements Storage {
+  readonly #inner: Storage;
+  readonly #instruments: Instruments;
+
+  /**
+   * Wraps `inner`, creating the seven instruments on `options.meter` or, by
+   * default, on the global provider's meter `@blobrt/storage`.
+   *
+   * @param inner The storage to wrap (any driver or wrapper).
+   * @param options The meter.
+   * @throws {TypeError} When `inner` is not a storage or `options` is not an object.
+   */
+  constructor(inner: Storage, options: MeteredStorageOptions = {}) {
+    if (
+      typeof inner !== "object" || inner === null || typeof inner.open !== "function" ||
+      typeof inner.remove !== "function" || typeof inner.scan !== "function"
+    ) {
+      throw new TypeError("MeteredStorage wraps a Storage (an object with open, remove and scan)");
+    }
+    if (typeof options !== "object" || options === null) {
+      throw new TypeError("MeteredStorage options must be an object");
+    }
+    this.#inner = inner;
+    this.#instruments = createInstruments(options.meter ?? metrics.getMeter(METER_NAME));
+  }
+
+  /**
+   * Opens or creates a blob through the wrapped storage (see
+   * {@linkcode Storage.open}). On success `runtime_open_blobs` goes up by one
+   * and the handle is metered; a rejected open counts nothing.
+   *
+   * @param partition Partition name.
+   * @param name Blob name.
+   * @param options Accepted versions.
+   * @returns The metered handle, logical size and version.
+   */
+  async open(partition: string, name: BlobName, options?: OpenOptions): Promise<OpenedBlob> {
+    const opened = await this.#inner.open(partition, name, options);
+    const blob = new MeteredBlob(opened.blob, this.#instruments);
+    this.#instruments.openBlobs.add(1);
+    return openedBlob(blob, opened.size, opened.version);
+  }
+
+  /**
+   * Removes a blob, or the whole partition when `name` is omitted, through the
+   * wrapped storage. Not counted.
+   *
+   * @param partition Partition name.
+   * @param name Blob name; omit to remove the partition.
+   */
+  async remove(partition: string, name?: BlobName): Promise<void> {
+    return await this.#inner.remove(partition, name);
+  }
+
+  /**
+   * The blob names of a partition, sorted bytewise, from the wrapped storage.
+   * Not counted.
+   *
+   * @param partition Partition name.
+   * @returns The names.
+   */
+  async scan(partition: string): Promise<Uint8Array[]> {
+    return await this.#inner.scan(partition);
+  }
+}
+
+/**
+ * A metered handle: checks arguments, counts, then calls the wrapped blob.
+ *
+ * The I/O methods are not `async`: each returns the wrapped blob's own promise,
+ * and turns a throw (a failed check) into a rejection, which saves a promise and
+ * a microtask per call. No closure or attribute object is created per call.
+ */
+class MeteredBlob implements Blob {
+  readonly #inner: Blob;
+  readonly #m: Instruments;
+  #closed = false;
+
+  constructor(inner: Blob, instruments: Instruments) {
+    this.#inner = inner;
+    this.#m = instruments;
+  }
+
+  readAt(offset: number, length: number): Promise<IoBufsMut> {
+    try {
+      checkRead(offset, length, this.#closed);
+      this.#m.reads.add(1);
+      this.#m.readBytes.add(length);
+      return this.#inner.readAt(offset, length);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  readAtBuf(offset: number, length: number, target: ReadTarget): Promise<IoBufsMut> {
+    try {
+      checkReadBuf(offset, length, target, this.#closed);
+      this.#m.reads.add(1);
+      this.#m.readBytes.add(length);
+      // The caller's target, not the checked one: the wrapped blob returns the
+      // caller's buffer objects and keeps its own fast path for a plain buffer.
+      return this.#inner.readAtBuf(offset, length, target);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  writeAt(offset: number, data: WriteData, options?: WriteOptions): Promise<void> {
+    try {
+      let length: number;
+      let sync = false;
+      if (data instanceof Uint8Array && options === undefined) {
+        // The common case, checked as `checkWrite` checks it, without its allocations.
+        checkRead(offset, data.length, this.#closed);
+        length = data.length;
+      } else {
+        ({ length, sync } = checkWrite(offset, data, options, this.#closed));
+      }
+      this.#m.writes.add(1);
+      this.#m.writeBytes.add(length);
+      if (sync) this.#m.syncs.add(1);
+      return this.#inner.writeAt(offset, data, options);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  resize(length: number): Promise<void> {
+    try {
+      checkResize(length, this.#closed);
+      this.#m.resizes.add(1);
+      return this.#inner.resize(length);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  sync(): Promise<void> {
+    try {
+      checkSync(this.#closed);
+      this.#m.syncs.add(1);
+      return this.#inner.sync();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (!this.#closed) {
+      this.#closed = true;
+      this.#m.openBlobs.add(-1);
+    }
+    // Every close reaches the wrapped blob, which treats a second one as a no-op.
+    return await this.#inner.close();
+  }
+
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+}
