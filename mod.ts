@@ -35,3 +35,4 @@ export { NodeStorage } from "./drivers/node.ts";
 export * from "./drivers/select.ts";
 export { AuditedStorage, Auditor } from "./drivers/audited.ts";
 export { MeteredStorage, type MeteredStorageOptions } from "./drivers/metered.ts";
+export * from "./drivers/faulty.ts";
