@@ -27,6 +27,7 @@ export * from "./core/names.ts";
 export * from "./core/types.ts";
 export * from "./core/args.ts";
 export * from "./core/runtime.ts";
+export * from "./core/random.ts";
 export * from "./core/file_storage.ts";
 export { MemoryStorage } from "./drivers/memory.ts";
 export { DenoStorage } from "./drivers/deno.ts";

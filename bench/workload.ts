@@ -30,6 +30,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { createStorage, DEFAULT_DRIVER, type DriverName } from "../drivers/select.ts";
 import { detectRuntime } from "../core/runtime.ts";
+import { SeededRandom } from "../core/random.ts";
 import type { Blob } from "../core/types.ts";
 
 /** The workloads, as in commonware-runtime's storage benchmark. */
@@ -89,16 +90,6 @@ const MIB = 1024 * 1024;
 function percentile(sorted: Float64Array, p: number): number {
   if (sorted.length === 0) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
-}
-
-/** A small seeded PRNG (mulberry32), so runs pick the same offsets. */
-function random(seed: number): () => number {
-  return () => {
-    seed = (seed + 0x6d2b79f5) | 0;
-    let t = Math.imul(seed ^ (seed >>> 15), 1 | seed);
-    t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
 }
 
 /**
@@ -186,15 +177,15 @@ function operation(
       return () => () => blob.readAt((next++ % slots) * size, size);
     case "read_rand":
       return (w) => {
-        const rnd = random(w + 1);
-        return () => blob.readAt(Math.floor(rnd() * slots) * size, size);
+        const rng = new SeededRandom(w + 1);
+        return () => blob.readAt(rng.below(slots) * size, size);
       };
     case "write_seq":
       return () => () => blob.writeAt((next++ % slots) * size, data);
     case "write_rand":
       return (w) => {
-        const rnd = random(w + 1);
-        return () => blob.writeAt(Math.floor(rnd() * slots) * size, data);
+        const rng = new SeededRandom(w + 1);
+        return () => blob.writeAt(rng.below(slots) * size, data);
       };
     case "write_append":
       return () => () => blob.writeAt(appended++ * size, data);
@@ -206,12 +197,12 @@ function operation(
     case "read_write_append":
       // Appends, and reads back a record already appended (or writes when none is).
       return (w) => {
-        const rnd = random(w + 1);
+        const rng = new SeededRandom(w + 1);
         let toggle = false;
         return () => {
           toggle = !toggle;
           if (toggle || appended === 0) return blob.writeAt(appended++ * size, data);
-          return blob.readAt(Math.floor(rnd() * appended) * size, size);
+          return blob.readAt(rng.below(appended) * size, size);
         };
       };
   }

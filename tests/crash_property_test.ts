@@ -28,13 +28,9 @@
  */
 
 import { test } from "node:test";
-import {
-  type FaultyConfig,
-  FaultyStorage,
-  isInjectedFault,
-  SeededRandom,
-} from "../drivers/faulty.ts";
+import { type FaultyConfig, FaultyStorage, isInjectedFault } from "../drivers/faulty.ts";
 import { MemoryStorage } from "../drivers/memory.ts";
+import { SeededRandom } from "../core/random.ts";
 import { StorageError, type StorageErrorCode } from "../core/errors.ts";
 import { HEADER_SIZE } from "../core/header.ts";
 import type { Blob } from "../core/types.ts";

@@ -5,9 +5,9 @@ import {
   type FaultyConfig,
   FaultyStorage,
   isInjectedFault,
-  SeededRandom,
 } from "../drivers/faulty.ts";
 import { MemoryStorage } from "../drivers/memory.ts";
+import { SeededRandom } from "../core/random.ts";
 import { StorageError } from "../core/errors.ts";
 import { encodeHeader } from "../core/header.ts";
 import { IoBuf } from "../core/buffers.ts";
