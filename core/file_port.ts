@@ -69,6 +69,12 @@ export interface FileSystemPort {
   removeDir(path: string): Promise<void>;
   /** Opens a file for reading and writing, creating it if missing. */
   open(path: string): Promise<FilePort>;
+  /**
+   * Allocates a plain `Uint8Array` of `length` bytes that a read will fill
+   * completely, so it need not be zeroed first; it must own its memory (no
+   * shared pool). Optional: the default is `new Uint8Array(length)`.
+   */
+  allocForRead?(length: number): Uint8Array;
 }
 
 /**

@@ -203,7 +203,8 @@ export class FileStorage implements Storage {
         if (readInto(file, header, 0) < HEADER_SIZE) throw new Error("file shrank while opening");
         version = validateHeader(header, versions, partition, hex);
       }
-      return openedBlob(new FileBlob(file, size, partition, hex), size - HEADER_SIZE, version);
+      const blob = new FileBlob(file, size, partition, hex, this.#fs.allocForRead);
+      return openedBlob(blob, size - HEADER_SIZE, version);
     } catch (err) {
       file.close();
       if (err instanceof StorageError) throw err;
@@ -339,6 +340,7 @@ function concat(chunks: Uint8Array[], length: number): Uint8Array {
 /** A handle on one blob file. */
 class FileBlob implements Blob {
   readonly #file: FilePort;
+  readonly #alloc: (length: number) => Uint8Array;
   readonly #partition: string;
   readonly #hex: string;
   /** Physical size (header included), as this handle has made it. */
@@ -347,7 +349,14 @@ class FileBlob implements Blob {
   #syncing = 0;
   #drained: (() => void) | undefined;
 
-  constructor(file: FilePort, size: number, partition: string, hex: string) {
+  constructor(
+    file: FilePort,
+    size: number,
+    partition: string,
+    hex: string,
+    alloc: (length: number) => Uint8Array = (length) => new Uint8Array(length),
+  ) {
+    this.#alloc = alloc;
     this.#file = file;
     this.#size = size;
     this.#partition = partition;
@@ -356,7 +365,7 @@ class FileBlob implements Blob {
 
   async readAt(offset: number, length: number): Promise<IoBufsMut> {
     checkRead(offset, length, this.#closed);
-    const buf = new Uint8Array(length);
+    const buf = this.#alloc(length);
     if (length > 0) {
       this.#inBounds(offset, length);
       this.#read(buf, offset);

@@ -7,11 +7,14 @@
  *   (real `pread`/`pwrite` on Deno ≥ 2.7.12, Bun and Node);
  * - vectored writes of large chunks: `fs.writevSync` (`pwritev` on Bun and Node);
  * - `datasync`/`fsync`: the asynchronous calls, which run off the event loop;
- * - every call passes all of its arguments (some Bun versions misread omitted ones).
+ * - every call passes all of its arguments (some Bun versions misread omitted ones);
+ * - `readAt` results come from `Buffer.allocUnsafeSlow` (unpooled, not zeroed: the
+ *   read fills every byte or the call fails), re-viewed as a plain `Uint8Array`.
  *
  * @module
  */
 
+import { Buffer } from "node:buffer";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import type { DirEntry, FilePort, FileSystemPort } from "../core/file_port.ts";
@@ -62,4 +65,10 @@ export const nodeFileSystem: FileSystemPort = {
     await fsp.rm(path, { recursive: true, force: false, maxRetries: 0, retryDelay: 100 });
   },
   open: async (path) => filePort(await call<number>((cb) => fs.open(path, OPEN_FLAGS, 0o644, cb))),
+  // Unpooled and not zeroed (a read overwrites every byte or fails), viewed as
+  // a plain Uint8Array so no Buffer leaks out.
+  allocForRead: (length) => {
+    const b = Buffer.allocUnsafeSlow(length);
+    return new Uint8Array(b.buffer, b.byteOffset, length);
+  },
 };

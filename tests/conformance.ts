@@ -695,6 +695,20 @@ export function runConformance(
     assert.equal(await reopenSize(storage, "p", "b"), 3 + 2 * expected.length);
   });
 
+  it("readAt returns a plain Uint8Array that owns its memory", async ({ storage }) => {
+    const { blob } = await storage.open("p", "b");
+    await blob.writeAt(0, enc("0123456789"));
+    for (const [offset, length] of [[2, 5], [0, 10], [9, 1]]) {
+      const bytes = (await blob.readAt(offset, length)).bytes();
+      assert.equal(Object.getPrototypeOf(bytes), Uint8Array.prototype);
+      // No shared pool: nothing but these bytes is reachable through .buffer.
+      assert.equal(bytes.byteOffset, 0);
+      assert.equal(bytes.buffer.byteLength, length);
+      assertBytes(bytes, enc("0123456789".slice(offset, offset + length)));
+    }
+    await blob.close();
+  });
+
   it("readAtBuf into plain arrays and IoBufMut arrays", async ({ storage }) => {
     const { blob } = await storage.open("p", "b");
     await blob.writeAt(0, enc("abcdefgh"));
