@@ -19,6 +19,15 @@ import { BunStorage } from "../drivers/bun.ts";
 import { DenoStorage } from "../drivers/deno.ts";
 import { NodeStorage } from "../drivers/node.ts";
 import { detectRuntime } from "../core/runtime.ts";
+import {
+  args,
+  fmtOps,
+  interleave,
+  median,
+  type Op,
+  pairedRatio,
+  runtimeVersion,
+} from "./measure.ts";
 
 const runtime = detectRuntime();
 const KIB4 = 4096;
@@ -28,7 +37,6 @@ const FILE = 16 * MIB;
 const ROUNDS = 9;
 const ROUND_MS = 200;
 
-type Op = () => unknown;
 type Case = { name: string; bare: (fd: number) => Op; driver: (blob: Blob) => Op };
 
 let seed = 1;
@@ -75,24 +83,6 @@ const cases: Case[] = [
   },
 ];
 
-/** Runs `op` for `ms`, awaiting it when it returns a promise; returns ops/s. */
-async function measure(op: Op, ms: number): Promise<number> {
-  let n = 0;
-  const start = performance.now();
-  let now = start;
-  while (now - start < ms) {
-    for (let i = 0; i < 64; i++) {
-      const r = op();
-      if (r instanceof Promise) await r;
-    }
-    n += 64;
-    now = performance.now();
-  }
-  return (n * 1000) / (now - start);
-}
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[xs.length >> 1];
-
 const drivers: [string, (directory: string) => Storage][] = [[
   "NodeStorage",
   (d) => new NodeStorage({ directory: d }),
@@ -130,29 +120,15 @@ try {
       // The same bare call behind one promise: the floor of any promise-returning API.
       const bareAwaitOp = async () => bareOp();
       const driverOp = c.driver(blob);
-      const ops = [bareOp, bareAwaitOp, driverOp];
-      for (const op of ops) await measure(op, 100);
-      const runs: number[][] = [[], [], []];
-      const ratios: number[][] = [[], []];
-      for (let r = 0; r < ROUNDS; r++) {
-        // Rotate who goes first, so no one always runs on a warmer cache.
-        const got: number[] = [];
-        for (let k = 0; k < 3; k++) {
-          const i = (k + r) % 3;
-          got[i] = await measure(ops[i], ROUND_MS);
-        }
-        got.forEach((v, i) => runs[i].push(v));
-        ratios[0].push(got[2] / got[0]);
-        ratios[1].push(got[2] / got[1]);
-      }
+      const runs = await interleave([bareOp, bareAwaitOp, driverOp], ROUNDS, ROUND_MS);
       results.push({
         case: c.name,
         driver: driverName,
         bare: median(runs[0]),
         bareAwait: median(runs[1]),
         ops: median(runs[2]),
-        ratio: median(ratios[0]),
-        ratioAwait: median(ratios[1]),
+        ratio: pairedRatio(runs[2], runs[0]),
+        ratioAwait: pairedRatio(runs[2], runs[1]),
       });
     }
     fs.closeSync(fd);
@@ -162,23 +138,16 @@ try {
   fs.rmSync(dir, { recursive: true, force: true });
 }
 
-if (
-  globalThis.process?.argv?.includes("--json") ||
-  ("Deno" in globalThis && Deno.args.includes("--json"))
-) {
+if (args().includes("--json")) {
   console.log(JSON.stringify({ runtime, results }, null, 2));
 } else {
-  const version = runtime === "deno"
-    ? Deno.version.deno
-    : (globalThis as { Bun?: { version: string } }).Bun?.version;
-  console.log(`\n${runtime} ${version}: medians of ${ROUNDS} paired ${ROUND_MS} ms rounds\n`);
+  console.log(`\n${runtimeVersion()}: medians of ${ROUNDS} paired ${ROUND_MS} ms rounds\n`);
   console.log(
     "| case | driver | bare ops/s | bare + await ops/s | driver ops/s | driver / bare | driver / (bare + await) |",
   );
   console.log("| --- | --- | ---: | ---: | ---: | ---: | ---: |");
-  const n = (x: number) => Math.round(x).toLocaleString("en");
   for (const r of results) {
-    const cells = [r.case, r.driver, n(r.bare), n(r.bareAwait), n(r.ops)];
+    const cells = [r.case, r.driver, fmtOps(r.bare), fmtOps(r.bareAwait), fmtOps(r.ops)];
     console.log(`| ${cells.join(" | ")} | ${r.ratio.toFixed(2)} | ${r.ratioAwait.toFixed(2)} |`);
   }
 }
