@@ -28,7 +28,7 @@ export interface FilePort {
   size(): number;
   /** Reads into `buf` at `position`; returns the count read (0 at end of file). */
   read(buf: Uint8Array, position: number): number;
-  /** Writes `buf` at `position`; returns the count written (may be short). */
+  /** Writes `buf` at `position`; returns the count written (may be short). Keeps no reference to `buf`. */
   write(buf: Uint8Array, position: number): number;
   /**
    * Writes `bufs` in order at `position` in one call where the runtime has a

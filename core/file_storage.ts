@@ -327,8 +327,21 @@ function writevFully(
   }
 }
 
+/**
+ * Scratch memory for coalescing vectored writes, reused across calls: the
+ * copy and the write that follows are synchronous, so one buffer serves every
+ * handle. Writes larger than `SCRATCH_MAX` get their own buffer.
+ */
+let scratch = new Uint8Array(0);
+const SCRATCH_MAX = 1 << 20;
+
 function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
+  let out: Uint8Array;
+  if (length > SCRATCH_MAX) out = new Uint8Array(length);
+  else {
+    if (scratch.length < length) scratch = new Uint8Array(Math.max(length, 64 * 1024));
+    out = scratch.subarray(0, length);
+  }
   let at = 0;
   for (const c of chunks) {
     out.set(c, at);

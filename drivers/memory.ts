@@ -57,10 +57,26 @@ interface Bytes {
 
 const DEFAULT_VERSIONS = { min: DEFAULT_BLOB_VERSION, max: DEFAULT_BLOB_VERSION };
 
+/**
+ * Zeroed room for a raw image of `n` bytes, starting 8 bytes into its memory so
+ * that logical offset 0 (raw byte 8) is 16-byte aligned: Bun's `set` is about
+ * 15× slower into a misaligned destination.
+ */
+function alloc(n: number): Uint8Array {
+  return new Uint8Array(n + 8).subarray(8);
+}
+
+/** A copy of the first `length` bytes of `data`, in aligned memory. */
+function copyOf(data: Uint8Array, length: number): Uint8Array {
+  const out = alloc(length);
+  out.set(data.subarray(0, length));
+  return out;
+}
+
 /** Makes room for `n` bytes, keeping the contents; new room is zero. */
 function reserve(b: Bytes, n: number): void {
   if (n <= b.data.length) return;
-  const grown = new Uint8Array(Math.max(n, Math.min(b.data.length * 2, n + (1 << 30))));
+  const grown = alloc(Math.max(n, Math.min(b.data.length * 2, n + (1 << 30))));
   grown.set(b.data.subarray(0, b.length));
   b.data = grown;
 }
@@ -117,7 +133,7 @@ export class MemoryStorage implements Storage {
     let file = files.get(hex);
     if (file === undefined) files.set(hex, file = { data: new Uint8Array(0), length: 0 });
     if (file.length < HEADER_SIZE) {
-      file.data = encodeHeader(versions.max);
+      file.data = copyOf(encodeHeader(versions.max), HEADER_SIZE);
       file.length = HEADER_SIZE;
     }
     const version = validateHeader(file.data, versions, partition, hex);
@@ -230,7 +246,7 @@ export class MemoryStorage implements Storage {
     validatePartitionName(partition);
     let files = this.#partitions.get(partition);
     if (files === undefined) this.#partitions.set(partition, files = new Map());
-    files.set(hex, { data: raw.slice(), length: raw.length });
+    files.set(hex, { data: copyOf(raw, raw.length), length: raw.length });
   }
 }
 
@@ -245,7 +261,7 @@ class MemoryBlob implements Blob {
 
   constructor(file: Bytes, onClose: () => void) {
     this.#file = file;
-    this.#live = { data: file.data.slice(0, file.length), length: file.length };
+    this.#live = { data: copyOf(file.data, file.length), length: file.length };
     this.#onClose = onClose;
   }
 

@@ -5,7 +5,8 @@
  *
  * - reads and writes: `fs.readSync`/`fs.writeSync` with an explicit position
  *   (real `pread`/`pwrite` on Deno ≥ 2.7.12, Bun and Node);
- * - vectored writes of large chunks: `fs.writevSync` (`pwritev` on Bun and Node);
+ * - vectored writes of large chunks: `fs.writevSync` (`pwritev` on Bun and Node; on
+ *   Deno, whose `writevSync` concatenates in JavaScript, the chunks are coalesced);
  * - `datasync`/`fsync`: the asynchronous calls, which run off the event loop;
  * - every call passes all of its arguments (some Bun versions misread omitted ones);
  * - `readAt` results come from `Buffer.allocUnsafeSlow` (unpooled, not zeroed: the
@@ -18,6 +19,9 @@ import { Buffer } from "node:buffer";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
 import type { DirEntry, FilePort, FileSystemPort } from "../core/file_port.ts";
+import { detectRuntime } from "../core/runtime.ts";
+
+const NO_PWRITEV = detectRuntime() === "deno";
 
 /** Calls a Node-style callback API as a promise. */
 function call<T>(fn: (cb: (err: Error | null, value: T) => void) => void): Promise<T> {
@@ -31,7 +35,8 @@ function filePort(fd: number): FilePort {
     size: () => fs.fstatSync(fd).size,
     read: (buf, position) => fs.readSync(fd, buf, 0, buf.length, position),
     write: (buf, position) => fs.writeSync(fd, buf, 0, buf.length, position),
-    writev: (bufs, position) => fs.writevSync(fd, bufs, position),
+    // Deno's writevSync concatenates in JavaScript (no real pwritev): let core coalesce.
+    writev: NO_PWRITEV ? undefined : (bufs, position) => fs.writevSync(fd, bufs, position),
     truncate: (length) => fs.ftruncateSync(fd, length),
     datasync: () => call<void>((cb) => fs.fdatasync(fd, cb)),
     fsync: () => call<void>((cb) => fs.fsync(fd, cb)),
