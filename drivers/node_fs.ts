@@ -9,8 +9,9 @@
  *   Deno, whose `writevSync` concatenates in JavaScript, the chunks are coalesced);
  * - `datasync`/`fsync`: the asynchronous calls, which run off the event loop;
  * - every call passes all of its arguments (some Bun versions misread omitted ones);
- * - `readAt` results come from `Buffer.allocUnsafeSlow` (unpooled, not zeroed: the
- *   read fills every byte or the call fails), re-viewed as a plain `Uint8Array`.
+ * - `readAt` results of 64 KiB and more come from `Buffer.allocUnsafeSlow` (unpooled,
+ *   not zeroed: the read fills every byte or the call fails), re-viewed as a plain
+ *   `Uint8Array`.
  *
  * @module
  */
@@ -22,6 +23,8 @@ import type { DirEntry, FilePort, FileSystemPort } from "../core/file_port.ts";
 import { detectRuntime } from "../core/runtime.ts";
 
 const NO_PWRITEV = detectRuntime() === "deno";
+/** `readAt` results from this size up skip zeroing. */
+const UNZEROED_FROM = 64 * 1024;
 
 /** Calls a Node-style callback API as a promise. */
 function call<T>(fn: (cb: (err: Error | null, value: T) => void) => void): Promise<T> {
@@ -70,9 +73,12 @@ export const nodeFileSystem: FileSystemPort = {
     await fsp.rm(path, { recursive: true, force: false, maxRetries: 0, retryDelay: 100 });
   },
   open: async (path) => filePort(await call<number>((cb) => fs.open(path, OPEN_FLAGS, 0o644, cb))),
-  // Unpooled and not zeroed (a read overwrites every byte or fails), viewed as
-  // a plain Uint8Array so no Buffer leaks out.
+  // Large results: unpooled and not zeroed (a read overwrites every byte or
+  // fails), viewed as a plain Uint8Array so no Buffer leaks out. Small ones: a
+  // plain allocation, cheaper than the Buffer plus the view (on Bun, 4 KiB
+  // reads lose a third through the view; see bench/RESULTS.md).
   allocForRead: (length) => {
+    if (length < UNZEROED_FROM) return new Uint8Array(length);
     const b = Buffer.allocUnsafeSlow(length);
     return new Uint8Array(b.buffer, b.byteOffset, length);
   },

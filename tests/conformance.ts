@@ -706,6 +706,13 @@ export function runConformance(
       assert.equal(bytes.buffer.byteLength, length);
       assertBytes(bytes, enc("0123456789".slice(offset, offset + length)));
     }
+    const large = pattern(200_000, 3);
+    await blob.writeAt(10, large);
+    const bytes = (await blob.readAt(11, 150_000)).bytes();
+    assert.equal(Object.getPrototypeOf(bytes), Uint8Array.prototype);
+    assert.equal(bytes.byteOffset, 0);
+    assert.equal(bytes.buffer.byteLength, 150_000);
+    assertBytes(bytes, large.subarray(1, 150_001));
     await blob.close();
   });
 
