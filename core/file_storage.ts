@@ -378,11 +378,9 @@ class FileBlob implements Blob {
 
   async readAt(offset: number, length: number): Promise<IoBufsMut> {
     checkRead(offset, length, this.#closed);
+    if (length > 0) this.#inBounds(offset, length); // before allocating `length` bytes
     const buf = this.#alloc(length);
-    if (length > 0) {
-      this.#inBounds(offset, length);
-      this.#read(buf, offset);
-    }
+    if (length > 0) this.#read(buf, offset);
     return new IoBufsMut(new IoBufMut(buf));
   }
 

@@ -562,6 +562,8 @@ export function runConformance(
     await rejectsCode(blob.readAt(10, 1), "BlobInsufficientLength");
     await rejectsCode(blob.readAt(5, 6), "BlobInsufficientLength");
     await rejectsCode(blob.readAt(1_000_000, 1), "BlobInsufficientLength");
+    // Refused before anything is allocated: a terabyte read is not an allocation failure.
+    await rejectsCode(blob.readAt(0, 2 ** 40), "BlobInsufficientLength");
     await rejectsCode(blob.readAtBuf(8, 3, new Uint8Array(3)), "BlobInsufficientLength");
     await blob.resize(4);
     await rejectsCode(blob.readAt(0, 5), "BlobInsufficientLength");
