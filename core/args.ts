@@ -20,12 +20,21 @@
  */
 
 import { StorageError } from "./errors.ts";
-import { HEADER_SIZE } from "./header.ts";
+import { checkVersionRange, HEADER_SIZE } from "./header.ts";
 import { IoBuf } from "./io_buf.ts";
 import { IoBufMut } from "./io_buf_mut.ts";
 import { IoBufs } from "./io_bufs.ts";
 import { IoBufsMut } from "./io_bufs_mut.ts";
-import type { ReadTarget, WriteData, WriteOptions } from "./types.ts";
+import { blobNameBytes, validatePartitionName } from "./names.ts";
+import {
+  type BlobName,
+  DEFAULT_BLOB_VERSION,
+  type OpenOptions,
+  type ReadTarget,
+  type VersionRange,
+  type WriteData,
+  type WriteOptions,
+} from "./types.ts";
 
 /**
  * Checks that `n` is a non-negative safe integer.
@@ -78,6 +87,62 @@ export function checkEnd(offset: number, length: number): void {
 
 function checkOpen(closed: boolean): void {
   if (closed) throw new StorageError("Closed");
+}
+
+/**
+ * All checks of `open`, in order: the name (`TypeError`/`RangeError`), the
+ * version range (`TypeError`/`RangeError`), then the partition
+ * (`PartitionNameInvalid`).
+ *
+ * @example
+ * ```ts
+ * import { checkOpenArgs } from "@blobrt/storage/args";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(checkOpenArgs("p", "ab"), { name: new Uint8Array([97, 98]), versions: { min: 0, max: 0 } });
+ * assert.throws(() => checkOpenArgs("p", ""), RangeError);
+ * assert.throws(() => checkOpenArgs("a/b", "x"), { code: "PartitionNameInvalid" });
+ * ```
+ *
+ * @param partition Partition name.
+ * @param name Blob name.
+ * @param options Open options.
+ * @returns The name's bytes and the accepted versions (default `{ min: 0, max: 0 }`).
+ */
+export function checkOpenArgs(
+  partition: string,
+  name: BlobName,
+  options?: OpenOptions,
+): { name: Uint8Array; versions: VersionRange } {
+  const bytes = blobNameBytes(name);
+  const versions = checkVersionRange(
+    options?.versions ?? { min: DEFAULT_BLOB_VERSION, max: DEFAULT_BLOB_VERSION },
+  );
+  validatePartitionName(partition);
+  return { name: bytes, versions };
+}
+
+/**
+ * All checks of `remove`, in order: the name, if any, then the partition.
+ *
+ * @example
+ * ```ts
+ * import { checkRemoveArgs } from "@blobrt/storage/args";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(checkRemoveArgs("p"), undefined);
+ * assert.deepEqual(checkRemoveArgs("p", "a"), new Uint8Array([97]));
+ * assert.throws(() => checkRemoveArgs("p", ""), RangeError);
+ * ```
+ *
+ * @param partition Partition name.
+ * @param name Blob name, or `undefined` for the whole partition.
+ * @returns The name's bytes, or `undefined`.
+ */
+export function checkRemoveArgs(partition: string, name?: BlobName): Uint8Array | undefined {
+  const bytes = name === undefined ? undefined : blobNameBytes(name);
+  validatePartitionName(partition);
+  return bytes;
 }
 
 /**

@@ -32,17 +32,24 @@
  * @module
  */
 
-import { checkRead, checkReadBuf, checkResize, checkSync, checkWrite } from "./args.ts";
+import {
+  checkOpenArgs,
+  checkRead,
+  checkReadBuf,
+  checkRemoveArgs,
+  checkResize,
+  checkSync,
+  checkWrite,
+} from "./args.ts";
 import { StorageError } from "./errors.ts";
-import { checkVersionRange, encodeHeader, HEADER_SIZE, validateHeader } from "./header.ts";
+import { encodeHeader, HEADER_SIZE, validateHeader } from "./header.ts";
 import { IoBufMut } from "./io_buf_mut.ts";
 import { IoBufsMut } from "./io_bufs_mut.ts";
-import { blobNameBytes, fromHex, toHex, validatePartitionName } from "./names.ts";
+import { fromHex, toHex, validatePartitionName } from "./names.ts";
 import { errorCode, type FilePort, type FileSystemPort } from "./file_port.ts";
 import {
   type Blob,
   type BlobName,
-  DEFAULT_BLOB_VERSION,
   type OpenedBlob,
   openedBlob,
   type OpenOptions,
@@ -60,8 +67,6 @@ export interface FileStorageOptions {
   /** The root directory; created on first use. */
   directory: string;
 }
-
-const DEFAULT_VERSIONS = { min: DEFAULT_BLOB_VERSION, max: DEFAULT_BLOB_VERSION };
 
 /** Chunks of a vectored write smaller than this (on average) are copied into one buffer. */
 const COALESCE_BELOW = 16 * 1024;
@@ -123,9 +128,8 @@ export class FileStorage implements Storage {
    */
   open(partition: string, name: BlobName, options?: OpenOptions): Promise<OpenedBlob> {
     try {
-      const hex = toHex(blobNameBytes(name));
-      const versions = checkVersionRange(options?.versions ?? DEFAULT_VERSIONS);
-      validatePartitionName(partition);
+      const { name: bytes, versions } = checkOpenArgs(partition, name, options);
+      const hex = toHex(bytes);
       return this.#serial(() => this.#open(partition, hex, versions));
     } catch (err) {
       return Promise.reject(err);
@@ -141,8 +145,8 @@ export class FileStorage implements Storage {
    */
   remove(partition: string, name?: BlobName): Promise<void> {
     try {
-      const hex = name === undefined ? undefined : toHex(blobNameBytes(name));
-      validatePartitionName(partition);
+      const bytes = checkRemoveArgs(partition, name);
+      const hex = bytes === undefined ? undefined : toHex(bytes);
       return this.#serial(() => this.#remove(partition, hex));
     } catch (err) {
       return Promise.reject(err);

@@ -83,16 +83,22 @@
  * @module
  */
 
-import { checkRead, checkReadBuf, checkResize, checkSync, checkWrite } from "../core/args.ts";
+import {
+  checkOpenArgs,
+  checkRead,
+  checkReadBuf,
+  checkRemoveArgs,
+  checkResize,
+  checkSync,
+  checkWrite,
+} from "../core/args.ts";
 import { StorageError } from "../core/errors.ts";
-import { checkVersionRange } from "../core/header.ts";
 import type { IoBufsMut } from "../core/io_bufs_mut.ts";
-import { blobNameBytes, toHex, validatePartitionName } from "../core/names.ts";
+import { toHex, validatePartitionName } from "../core/names.ts";
 import { checkSeed, SeededRandom } from "../core/random.ts";
 import {
   type Blob,
   type BlobName,
-  DEFAULT_BLOB_VERSION,
   type OpenedBlob,
   openedBlob,
   type OpenOptions,
@@ -324,7 +330,6 @@ function concat(chunks: readonly Uint8Array[], length: number): Uint8Array {
 }
 
 const SYNC: WriteOptions = Object.freeze({ sync: true });
-const DEFAULT_VERSIONS = { min: DEFAULT_BLOB_VERSION, max: DEFAULT_BLOB_VERSION };
 const noop = (): void => {};
 
 type Crashable = Storage & { crash(): unknown };
@@ -396,9 +401,7 @@ export class FaultyStorage implements Storage {
    * @returns The handle, logical size and version.
    */
   async open(partition: string, name: BlobName, options?: OpenOptions): Promise<OpenedBlob> {
-    const bytes = blobNameBytes(name);
-    checkVersionRange(options?.versions ?? DEFAULT_VERSIONS);
-    validatePartitionName(partition);
+    const bytes = checkOpenArgs(partition, name, options).name;
     const hex = toHex(bytes);
     const fail = this.#core.rng.chance(this.#core.rates.open);
     const epoch = this.#epoch;
@@ -431,8 +434,7 @@ export class FaultyStorage implements Storage {
    * @param name Blob name; omit to remove the partition.
    */
   async remove(partition: string, name?: BlobName): Promise<void> {
-    const bytes = name === undefined ? undefined : blobNameBytes(name);
-    validatePartitionName(partition);
+    const bytes = checkRemoveArgs(partition, name);
     const hex = bytes === undefined ? undefined : toHex(bytes);
     const fail = this.#core.rng.chance(this.#core.rates.remove);
     const epoch = this.#epoch;

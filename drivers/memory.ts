@@ -30,16 +30,23 @@
  * @module
  */
 
-import { checkRead, checkReadBuf, checkResize, checkSync, checkWrite } from "../core/args.ts";
+import {
+  checkOpenArgs,
+  checkRead,
+  checkReadBuf,
+  checkRemoveArgs,
+  checkResize,
+  checkSync,
+  checkWrite,
+} from "../core/args.ts";
 import { StorageError } from "../core/errors.ts";
-import { checkVersionRange, encodeHeader, HEADER_SIZE, validateHeader } from "../core/header.ts";
+import { encodeHeader, HEADER_SIZE, validateHeader } from "../core/header.ts";
 import { IoBufMut } from "../core/io_buf_mut.ts";
 import { IoBufsMut } from "../core/io_bufs_mut.ts";
 import { blobNameBytes, fromHex, toHex, validatePartitionName } from "../core/names.ts";
 import {
   type Blob,
   type BlobName,
-  DEFAULT_BLOB_VERSION,
   type OpenedBlob,
   openedBlob,
   type OpenOptions,
@@ -54,8 +61,6 @@ interface Bytes {
   data: Uint8Array;
   length: number;
 }
-
-const DEFAULT_VERSIONS = { min: DEFAULT_BLOB_VERSION, max: DEFAULT_BLOB_VERSION };
 
 /**
  * Zeroed room for a raw image of `n` bytes, starting 8 bytes into its memory so
@@ -124,9 +129,7 @@ export class MemoryStorage implements Storage {
    * @returns The handle, logical size and version.
    */
   async open(partition: string, name: BlobName, options?: OpenOptions): Promise<OpenedBlob> {
-    const bytes = blobNameBytes(name);
-    const versions = checkVersionRange(options?.versions ?? DEFAULT_VERSIONS);
-    validatePartitionName(partition);
+    const { name: bytes, versions } = checkOpenArgs(partition, name, options);
     const hex = toHex(bytes);
     let files = this.#partitions.get(partition);
     if (files === undefined) this.#partitions.set(partition, files = new Map());
@@ -150,8 +153,7 @@ export class MemoryStorage implements Storage {
    * @param name Blob name; omit to remove the partition.
    */
   async remove(partition: string, name?: BlobName): Promise<void> {
-    const bytes = name === undefined ? undefined : blobNameBytes(name);
-    validatePartitionName(partition);
+    const bytes = checkRemoveArgs(partition, name);
     const files = this.#partitions.get(partition);
     if (files === undefined) throw new StorageError("PartitionMissing", { partition });
     if (bytes === undefined) {
