@@ -47,6 +47,7 @@ import { IoBufMut } from "./io_buf_mut.ts";
 import { IoBufsMut } from "./io_bufs_mut.ts";
 import { fromHex, toHex, validatePartitionName } from "./names.ts";
 import { errorCode, type FilePort, type FileSystemPort } from "./file_port.ts";
+import { concat } from "./view.ts";
 import {
   type Blob,
   type BlobName,
@@ -339,19 +340,10 @@ function writevFully(
 let scratch = new Uint8Array(0);
 const SCRATCH_MAX = 1 << 20;
 
-function concat(chunks: Uint8Array[], length: number): Uint8Array {
-  let out: Uint8Array;
-  if (length > SCRATCH_MAX) out = new Uint8Array(length);
-  else {
-    if (scratch.length < length) scratch = new Uint8Array(Math.max(length, 64 * 1024));
-    out = scratch.subarray(0, length);
-  }
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
+function coalesce(chunks: Uint8Array[], length: number): Uint8Array {
+  if (length > SCRATCH_MAX) return concat(chunks, new Uint8Array(length));
+  if (scratch.length < length) scratch = new Uint8Array(Math.max(length, 64 * 1024));
+  return concat(chunks, scratch.subarray(0, length));
 }
 
 /** A handle on one blob file. */
@@ -411,7 +403,7 @@ class FileBlob implements Blob {
       if (chunks.length === 1) writeFully(file, chunks[0], position);
       else if (file.writev !== undefined && length / chunks.length >= COALESCE_BELOW) {
         writevFully(file as Required<FilePort>, chunks, position);
-      } else writeFully(file, concat(chunks, length), position);
+      } else writeFully(file, coalesce(chunks, length), position);
     } catch (cause) {
       throw this.#error("WriteFailed", cause);
     }

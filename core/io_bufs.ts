@@ -5,7 +5,7 @@
  */
 
 import { IoBuf } from "./io_buf.ts";
-import { checkRange, plain } from "./view.ts";
+import { checkRange, concat, plain } from "./view.ts";
 
 /**
  * Ordered chunks of {@linkcode IoBuf}, for vectored writes. Empty chunks are
@@ -128,22 +128,13 @@ export class IoBufs implements Iterable<Uint8Array> {
    * @returns Every readable byte.
    */
   bytes(): Uint8Array {
-    return this.chunkCount === 1 ? this.#chunks[this.#head] : this.#concat();
+    return this.chunkCount === 1
+      ? this.#chunks[this.#head]
+      : concat(this, new Uint8Array(this.#length));
   }
 
   /** Yields each readable chunk, in order. */
   *[Symbol.iterator](): Iterator<Uint8Array> {
     for (let i = this.#head; i < this.#chunks.length; i++) yield this.#chunks[i];
-  }
-
-  #concat(): Uint8Array {
-    const out = new Uint8Array(this.#length);
-    let at = 0;
-    for (let i = this.#head; i < this.#chunks.length; i++) {
-      const b = this.#chunks[i];
-      out.set(b, at);
-      at += b.length;
-    }
-    return out;
   }
 }

@@ -6,7 +6,7 @@
  */
 
 import { IoBufMut } from "./io_buf_mut.ts";
-import { checkRange } from "./view.ts";
+import { checkRange, concat } from "./view.ts";
 
 /**
  * Ordered chunks of {@linkcode IoBufMut}. Chunks of length 0 that still have
@@ -144,7 +144,7 @@ export class IoBufsMut implements Iterable<Uint8Array> {
    */
   coalesce(): IoBufMut {
     if (this.chunkCount === 1) return this.#chunks[this.#head];
-    return new IoBufMut(this.#concat());
+    return new IoBufMut(concat(this));
   }
 
   /**
@@ -156,7 +156,7 @@ export class IoBufsMut implements Iterable<Uint8Array> {
   bytes(): Uint8Array {
     let only: Uint8Array | undefined;
     for (const b of this) {
-      if (only !== undefined) return this.#concat();
+      if (only !== undefined) return concat(this);
       only = b;
     }
     return only ?? new Uint8Array(0);
@@ -168,15 +168,5 @@ export class IoBufsMut implements Iterable<Uint8Array> {
       const c = this.#chunks[i];
       if (c.length > 0) yield c.bytes();
     }
-  }
-
-  #concat(): Uint8Array {
-    const out = new Uint8Array(this.length);
-    let at = 0;
-    for (const b of this) {
-      out.set(b, at);
-      at += b.length;
-    }
-    return out;
   }
 }

@@ -26,3 +26,21 @@ export function checkRange(start: number, end: number, length: number): void {
     throw new RangeError(`range ${start}..${end} out of bounds for length ${length}`);
   }
 }
+
+/**
+ * Copies `chunks`, in order, into `out` (by default a new array of their total
+ * length) and returns the filled part of `out`.
+ */
+export function concat(chunks: Iterable<Uint8Array>, out?: Uint8Array): Uint8Array {
+  if (out === undefined) {
+    let length = 0;
+    for (const c of chunks) length += c.length;
+    out = new Uint8Array(length);
+  }
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return at === out.length ? out : out.subarray(0, at);
+}

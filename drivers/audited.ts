@@ -105,6 +105,7 @@ import { createHash } from "node:crypto";
 import { checkIndex, checkReadBuf, checkWrite } from "../core/args.ts";
 import { isStorageError } from "../core/errors.ts";
 import { checkVersionRange } from "../core/header.ts";
+import { concat } from "../core/view.ts";
 import { IoBufMut } from "../core/io_buf_mut.ts";
 import { IoBufsMut } from "../core/io_bufs_mut.ts";
 import { blobNameBytes, toHex, validatePartitionName } from "../core/names.ts";
@@ -141,18 +142,6 @@ function field(bytes: Uint8Array): Uint8Array {
   const out = new Uint8Array(LEN + bytes.length);
   putU64(new DataView(out.buffer), 0, bytes.length);
   out.set(bytes, LEN);
-  return out;
-}
-
-function concat(parts: readonly Uint8Array[]): Uint8Array {
-  let n = 0;
-  for (const p of parts) n += p.length;
-  const out = new Uint8Array(n);
-  let at = 0;
-  for (const p of parts) {
-    out.set(p, at);
-    at += p.length;
-  }
   return out;
 }
 

@@ -96,6 +96,7 @@ import { StorageError } from "../core/errors.ts";
 import type { IoBufsMut } from "../core/io_bufs_mut.ts";
 import { toHex, validatePartitionName } from "../core/names.ts";
 import { checkSeed, SeededRandom } from "../core/random.ts";
+import { concat } from "../core/view.ts";
 import {
   type Blob,
   type BlobName,
@@ -317,16 +318,6 @@ class Core {
 
 function injected(partition: string, blob?: string): StorageError {
   return new StorageError("Io", { reason: INJECTED_FAULT_REASON, partition, blob });
-}
-
-function concat(chunks: readonly Uint8Array[], length: number): Uint8Array {
-  const out = new Uint8Array(length);
-  let at = 0;
-  for (const c of chunks) {
-    out.set(c, at);
-    at += c.length;
-  }
-  return out;
 }
 
 const SYNC: WriteOptions = Object.freeze({ sync: true });
@@ -684,7 +675,7 @@ class FaultyBlob implements Blob {
       seq: 0,
       kind: "write",
       offset,
-      data: concat(chunks, length),
+      data: concat(chunks, new Uint8Array(length)),
       durable: sync,
     }));
     return this.#settle(this.#inner.writeAt(offset, data, options), op);
@@ -714,7 +705,7 @@ class FaultyBlob implements Blob {
       for (const c of kept) n += c.length;
       return this.#write(offset, kept, n, false);
     }
-    const bytes = chunks.length === 1 ? chunks[0] : concat(chunks, length);
+    const bytes = chunks.length === 1 ? chunks[0] : concat(chunks, new Uint8Array(length));
     const keep = new Uint8Array(length);
     let bits = 0;
     for (let i = 0; i < length; i++) {
