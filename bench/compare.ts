@@ -23,7 +23,7 @@ import { join } from "node:path";
 import process from "node:process";
 import { createStorage, DEFAULT_DRIVER, type DriverName } from "../drivers/select.ts";
 import { MemoryStorage } from "../drivers/memory.ts";
-import { detectRuntime } from "../core/runtime.ts";
+import { detectRuntime } from "../core/_runtime.ts";
 import type { Blob } from "../core/types.ts";
 import { args, interleave, median, type Op, pairedRatio, runtimeVersion } from "./measure.ts";
 

@@ -18,7 +18,7 @@ import type { Blob, Storage } from "../mod.ts";
 import { BunStorage } from "../drivers/bun.ts";
 import { DenoStorage } from "../drivers/deno.ts";
 import { NodeStorage } from "../drivers/node.ts";
-import { detectRuntime } from "../core/runtime.ts";
+import { detectRuntime } from "../core/_runtime.ts";
 import {
   args,
   fmtOps,

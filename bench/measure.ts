@@ -7,7 +7,7 @@
  * @module
  */
 
-import { detectRuntime } from "../core/runtime.ts";
+import { detectRuntime } from "../core/_runtime.ts";
 
 /** One operation; a returned promise is awaited before the next. */
 export type Op = () => unknown;

@@ -7,7 +7,7 @@
  *
  * @example Writing a driver's `readAt`
  * ```ts
- * import { checkRead } from "@blobrt/storage/args";
+ * import { checkRead } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * assert.throws(() => checkRead(-1, 4, false), RangeError);
@@ -26,22 +26,47 @@ import { IoBufMut } from "./io_buf_mut.ts";
 import { IoBufs } from "./io_bufs.ts";
 import { IoBufsMut } from "./io_bufs_mut.ts";
 import { blobNameBytes, validatePartitionName } from "./names.ts";
-import {
-  type BlobName,
-  DEFAULT_BLOB_VERSION,
-  type OpenOptions,
-  type ReadTarget,
-  type VersionRange,
-  type WriteData,
-  type WriteOptions,
-} from "./types.ts";
+import type { BlobName, OpenOptions, ReadTarget, Storage, VersionRange } from "./types.ts";
+import type { WriteData, WriteOptions } from "./types.ts";
+import { DEFAULT_BLOB_VERSION } from "./types.ts";
+
+/**
+ * Checks that `inner` looks like a {@linkcode Storage} (an object with `open`,
+ * `remove` and `scan` methods): what a wrapper's constructor checks first.
+ *
+ * @example
+ * ```ts
+ * import { checkStorage } from "@blobrt/storage/driver";
+ * import { MemoryStorage } from "@blobrt/storage/memory";
+ * import assert from "node:assert/strict";
+ *
+ * const storage = new MemoryStorage();
+ * assert.equal(checkStorage(storage, "MyWrapper"), storage);
+ * assert.throws(() => checkStorage({} as never, "MyWrapper"), TypeError);
+ * ```
+ *
+ * @param inner The value to check.
+ * @param wrapper The wrapper's name, for the message.
+ * @returns `inner`.
+ * @throws {TypeError} When it is not a storage.
+ */
+export function checkStorage<S extends Storage>(inner: S, wrapper: string): S {
+  const s = inner as Partial<Storage> | null;
+  if (
+    typeof s !== "object" || s === null || typeof s.open !== "function" ||
+    typeof s.remove !== "function" || typeof s.scan !== "function"
+  ) {
+    throw new TypeError(`${wrapper} wraps a Storage (an object with open, remove and scan)`);
+  }
+  return inner;
+}
 
 /**
  * Checks that `n` is a non-negative safe integer.
  *
  * @example
  * ```ts
- * import { checkIndex } from "@blobrt/storage/args";
+ * import { checkIndex } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * assert.equal(checkIndex(4096, "offset"), 4096);
@@ -69,7 +94,7 @@ export function checkIndex(n: number, what: string): number {
  *
  * @example
  * ```ts
- * import { checkEnd } from "@blobrt/storage/args";
+ * import { checkEnd } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * checkEnd(Number.MAX_SAFE_INTEGER - 9, 1);
@@ -96,7 +121,7 @@ function checkOpen(closed: boolean): void {
  *
  * @example
  * ```ts
- * import { checkOpenArgs } from "@blobrt/storage/args";
+ * import { checkOpenArgs } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(checkOpenArgs("p", "ab"), { name: new Uint8Array([97, 98]), versions: { min: 0, max: 0 } });
@@ -127,7 +152,7 @@ export function checkOpenArgs(
  *
  * @example
  * ```ts
- * import { checkRemoveArgs } from "@blobrt/storage/args";
+ * import { checkRemoveArgs } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * assert.equal(checkRemoveArgs("p"), undefined);
@@ -150,7 +175,7 @@ export function checkRemoveArgs(partition: string, name?: BlobName): Uint8Array 
  *
  * @example
  * ```ts
- * import { checkRead } from "@blobrt/storage/args";
+ * import { checkRead } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * assert.throws(() => checkRead(0, NaN, false), RangeError);
@@ -177,7 +202,7 @@ export function checkRead(offset: number, length: number, closed: boolean): void
  *
  * @example
  * ```ts
- * import { checkReadBuf } from "@blobrt/storage/args";
+ * import { checkReadBuf } from "@blobrt/storage/driver";
  * import { IoBufMut } from "@blobrt/storage/buffers";
  * import assert from "node:assert/strict";
  *
@@ -231,7 +256,7 @@ export function checkReadBuf(
  *
  * @example
  * ```ts
- * import { checkWrite } from "@blobrt/storage/args";
+ * import { checkWrite } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * const { chunks, length } = checkWrite(0, [new Uint8Array(2), new Uint8Array(0)], undefined, false);
@@ -276,7 +301,7 @@ export function checkWrite(
  *
  * @example
  * ```ts
- * import { checkResize } from "@blobrt/storage/args";
+ * import { checkResize } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * assert.throws(() => checkResize(-1, false), RangeError);
@@ -296,7 +321,7 @@ export function checkResize(length: number, closed: boolean): void {
  *
  * @example
  * ```ts
- * import { checkSync } from "@blobrt/storage/args";
+ * import { checkSync } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * assert.throws(() => checkSync(true), { code: "Closed" });

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { decodeHeader, encodeHeader, HEADER_SIZE } from "@blobrt/storage/header";
+ * import { decodeHeader, encodeHeader, HEADER_SIZE } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * const raw = encodeHeader(7);
@@ -43,7 +43,7 @@ export interface Header {
  *
  * @example
  * ```ts
- * import { encodeHeader } from "@blobrt/storage/header";
+ * import { encodeHeader } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(encodeHeader(0x0102), new Uint8Array([67, 87, 73, 67, 0, 0, 1, 2]));
@@ -66,7 +66,7 @@ export function encodeHeader(blobVersion: number): Uint8Array {
  *
  * @example
  * ```ts
- * import { decodeHeader } from "@blobrt/storage/header";
+ * import { decodeHeader } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * const h = decodeHeader(new Uint8Array([88, 88, 88, 88, 0, 99, 1, 0]));
@@ -94,7 +94,7 @@ export function decodeHeader(raw: Uint8Array): Header {
  *
  * @example
  * ```ts
- * import { encodeHeader, validateHeader } from "@blobrt/storage/header";
+ * import { encodeHeader, validateHeader } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * assert.equal(validateHeader(encodeHeader(5), { min: 3, max: 7 }, "p", "00"), 5);
@@ -117,25 +117,90 @@ export function validateHeader(
   partition: string,
   blob: string,
 ): number {
+  if (raw.length < HEADER_SIZE) {
+    throw new RangeError(`header needs ${HEADER_SIZE} bytes, got ${raw.length}`);
+  }
+  const h = classifyHeader(raw);
+  if (h.status !== "ok") {
+    throw new StorageError("BlobCorrupt", { partition, blob, reason: h.reason });
+  }
+  if (h.version < versions.min || h.version > versions.max) {
+    throw new StorageError("BlobVersionMismatch", {
+      partition,
+      blob,
+      expected: versions,
+      found: h.version,
+    });
+  }
+  return h.version;
+}
+
+/** What a blob file's first bytes are, as {@linkcode classifyHeader} finds them. */
+export type HeaderClass =
+  | {
+    /** A sound header. */
+    status: "ok";
+    /** Its blob version. */
+    version: number;
+  }
+  | {
+    /** Fewer than 8 bytes: a blob that `open` would treat as new. */
+    status: "short";
+    /** Why it is not a header. */
+    reason: string;
+  }
+  | {
+    /** Not the magic `CWIC`. */
+    status: "bad magic";
+    /** The `BlobCorrupt` reason, in commonware's words. */
+    reason: string;
+  }
+  | {
+    /** The magic, but a runtime version other than 0. */
+    status: "bad runtime version";
+    /** The blob version it names. */
+    version: number;
+    /** The `BlobCorrupt` reason, in commonware's words. */
+    reason: string;
+  };
+
+/**
+ * Classifies the first bytes of a blob file, checking in commonware's order
+ * (length, magic, runtime version) without throwing: the one reading of a
+ * header shared by `open` ({@linkcode validateHeader}) and the CLI.
+ *
+ * @example
+ * ```ts
+ * import { classifyHeader, encodeHeader } from "@blobrt/storage/driver";
+ * import assert from "node:assert/strict";
+ *
+ * assert.deepEqual(classifyHeader(encodeHeader(3)), { status: "ok", version: 3 });
+ * assert.equal(classifyHeader(new Uint8Array(3)).status, "short");
+ * assert.equal(classifyHeader(new Uint8Array(8)).status, "bad magic");
+ * ```
+ *
+ * @param raw The file's first bytes (only the first 8 are read).
+ * @returns What they are.
+ */
+export function classifyHeader(raw: Uint8Array): HeaderClass {
+  if (raw.length < HEADER_SIZE) {
+    return { status: "short", reason: `truncated header: ${raw.length} of ${HEADER_SIZE} bytes` };
+  }
   const h = decodeHeader(raw);
   if (!h.magic.every((b, i) => b === MAGIC[i])) {
-    throw new StorageError("BlobCorrupt", {
-      partition,
-      blob,
+    return {
+      status: "bad magic",
       reason: `invalid magic: expected ${debugBytes(MAGIC)}, found ${debugBytes(h.magic)}`,
-    });
+    };
   }
   if (h.runtimeVersion !== RUNTIME_VERSION) {
-    throw new StorageError("BlobCorrupt", {
-      partition,
-      blob,
+    return {
+      status: "bad runtime version",
+      version: h.blobVersion,
       reason: `unsupported runtime version: expected ${RUNTIME_VERSION}, found ${h.runtimeVersion}`,
-    });
+    };
   }
-  if (h.blobVersion < versions.min || h.blobVersion > versions.max) {
-    throw new StorageError("BlobVersionMismatch", { expected: versions, found: h.blobVersion });
-  }
-  return h.blobVersion;
+  return { status: "ok", version: h.blobVersion };
 }
 
 /**
@@ -143,7 +208,7 @@ export function validateHeader(
  *
  * @example
  * ```ts
- * import { checkVersionRange } from "@blobrt/storage/header";
+ * import { checkVersionRange } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(checkVersionRange({ min: 1, max: 2 }), { min: 1, max: 2 });

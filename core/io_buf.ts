@@ -4,7 +4,7 @@
  * @module
  */
 
-import { checkRange, plain } from "./view.ts";
+import { checkRange, plain } from "./_view.ts";
 
 /**
  * An immutable view of bytes. Slicing never copies; {@linkcode IoBuf.advance}

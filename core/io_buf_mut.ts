@@ -5,7 +5,7 @@
  */
 
 import { IoBuf } from "./io_buf.ts";
-import { checkRange, plain } from "./view.ts";
+import { checkRange, plain } from "./_view.ts";
 
 /**
  * A writable buffer with a fixed capacity and a length (the readable bytes at

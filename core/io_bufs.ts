@@ -5,7 +5,7 @@
  */
 
 import { IoBuf } from "./io_buf.ts";
-import { checkRange, concat, plain } from "./view.ts";
+import { checkRange, concat, plain } from "./_view.ts";
 
 /**
  * Ordered chunks of {@linkcode IoBuf}, for vectored writes. Empty chunks are

@@ -6,7 +6,7 @@
  */
 
 import { IoBufMut } from "./io_buf_mut.ts";
-import { checkRange, concat } from "./view.ts";
+import { checkRange, concat } from "./_view.ts";
 
 /**
  * Ordered chunks of {@linkcode IoBufMut}. Chunks of length 0 that still have

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { blobNameBytes, fromHex, toHex } from "@blobrt/storage/names";
+ * import { blobNameBytes, fromHex, toHex } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * assert.equal(toHex(blobNameBytes("ab")), "6162");
@@ -25,7 +25,7 @@ const encoder = new TextEncoder();
  *
  * @example
  * ```ts
- * import { validatePartitionName } from "@blobrt/storage/names";
+ * import { validatePartitionName } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * validatePartitionName("my-partition_1");
@@ -48,7 +48,7 @@ export function validatePartitionName(partition: string): void {
  *
  * @example
  * ```ts
- * import { blobNameBytes } from "@blobrt/storage/names";
+ * import { blobNameBytes } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(blobNameBytes("é"), new Uint8Array([0xc3, 0xa9]));
@@ -74,7 +74,7 @@ export function blobNameBytes(name: Uint8Array | string): Uint8Array {
  *
  * @example
  * ```ts
- * import { toHex } from "@blobrt/storage/names";
+ * import { toHex } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * assert.equal(toHex(new Uint8Array([0, 15, 255])), "000fff");
@@ -100,7 +100,7 @@ const HEX_DIGITS: readonly string[] = Array.from(
  *
  * @example
  * ```ts
- * import { fromHex } from "@blobrt/storage/names";
+ * import { fromHex } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * assert.deepEqual(fromHex("0aff"), new Uint8Array([10, 255]));
@@ -123,7 +123,7 @@ export function fromHex(hex: string): Uint8Array | undefined {
  *
  * @example
  * ```ts
- * import { compareBytes } from "@blobrt/storage/names";
+ * import { compareBytes } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * const names = [new Uint8Array([2]), new Uint8Array([1, 0]), new Uint8Array([1])];

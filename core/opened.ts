@@ -11,7 +11,7 @@ import type { Blob, OpenedBlob } from "./types.ts";
  *
  * @example
  * ```ts
- * import { openedBlob } from "@blobrt/storage/types";
+ * import { openedBlob } from "@blobrt/storage/driver";
  * import { MemoryStorage } from "@blobrt/storage/memory";
  * import assert from "node:assert/strict";
  *

@@ -4,7 +4,7 @@
  *
  * @example
  * ```ts
- * import { SeededRandom } from "@blobrt/storage/random";
+ * import { SeededRandom } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * assert.equal(new SeededRandom(1).nextUint32(), new SeededRandom(1).nextUint32());
@@ -30,7 +30,7 @@ function splitmix32(state: number): [number, number] {
  *
  * @example
  * ```ts
- * import { checkSeed } from "@blobrt/storage/random";
+ * import { checkSeed } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * checkSeed(42);
@@ -61,7 +61,7 @@ export function checkSeed(seed: number): void {
  *
  * @example
  * ```ts
- * import { SeededRandom } from "@blobrt/storage/random";
+ * import { SeededRandom } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * const a = new SeededRandom(7);
@@ -105,7 +105,7 @@ export class SeededRandom {
    *
    * @example
    * ```ts
-   * import { SeededRandom } from "@blobrt/storage/random";
+   * import { SeededRandom } from "@blobrt/storage/driver";
    * import assert from "node:assert/strict";
    *
    * const n = new SeededRandom(1).nextUint32();
@@ -129,7 +129,7 @@ export class SeededRandom {
    *
    * @example
    * ```ts
-   * import { SeededRandom } from "@blobrt/storage/random";
+   * import { SeededRandom } from "@blobrt/storage/driver";
    * import assert from "node:assert/strict";
    *
    * const rng = new SeededRandom(3);
@@ -156,7 +156,7 @@ export class SeededRandom {
    *
    * @example
    * ```ts
-   * import { SeededRandom } from "@blobrt/storage/random";
+   * import { SeededRandom } from "@blobrt/storage/driver";
    * import assert from "node:assert/strict";
    *
    * const rng = new SeededRandom(5);

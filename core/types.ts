@@ -122,4 +122,3 @@ export interface Storage {
   /** The blob names of a partition, sorted bytewise. */
   scan(partition: string): Promise<Uint8Array[]>;
 }
-export { openedBlob } from "./opened.ts";

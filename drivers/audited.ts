@@ -102,25 +102,17 @@
  */
 
 import { createHash } from "node:crypto";
-import { checkIndex, checkReadBuf, checkWrite } from "../core/args.ts";
+import { checkIndex, checkReadBuf, checkStorage, checkWrite } from "../core/args.ts";
 import { isStorageError } from "../core/errors.ts";
 import { checkVersionRange } from "../core/header.ts";
-import { concat } from "../core/view.ts";
+import { concat } from "../core/_view.ts";
 import { IoBufMut } from "../core/io_buf_mut.ts";
 import { IoBufsMut } from "../core/io_bufs_mut.ts";
 import { blobNameBytes, toHex, validatePartitionName } from "../core/names.ts";
-import {
-  type Blob,
-  type BlobName,
-  DEFAULT_BLOB_VERSION,
-  type OpenedBlob,
-  openedBlob,
-  type OpenOptions,
-  type ReadTarget,
-  type Storage,
-  type WriteData,
-  type WriteOptions,
-} from "../core/types.ts";
+import type { Blob, BlobName, OpenedBlob, OpenOptions, Storage } from "../core/types.ts";
+import type { ReadTarget, WriteData, WriteOptions } from "../core/types.ts";
+import { DEFAULT_BLOB_VERSION } from "../core/types.ts";
+import { openedBlob } from "../core/opened.ts";
 
 /** Bytes of the chain state (a SHA-256 digest). */
 const STATE_SIZE = 32;
@@ -351,9 +343,11 @@ export class AuditedStorage implements Storage {
    *
    * @param inner The storage that does the work.
    * @param auditor The chain to fold operations into.
+   * @throws {TypeError} When `inner` is not a storage or `auditor` not an {@linkcode Auditor}.
    */
   constructor(inner: Storage, auditor: Auditor) {
-    this.#inner = inner;
+    this.#inner = checkStorage(inner, "AuditedStorage");
+    if (!(auditor instanceof Auditor)) throw new TypeError("AuditedStorage needs an Auditor");
     this.#auditor = auditor;
   }
 

@@ -22,8 +22,8 @@
  * @module
  */
 
-import { FileStorage, type FileStorageOptions } from "../core/file_storage.ts";
-import { nodeFileSystem } from "./node_fs.ts";
+import { FileStorage, type FileStorageOptions } from "../fs/file_storage.ts";
+import { nodeFileSystem } from "../fs/node_port.ts";
 
 /**
  * Blobs as files on Bun; see the module docs.

@@ -89,6 +89,7 @@ import {
   checkReadBuf,
   checkRemoveArgs,
   checkResize,
+  checkStorage,
   checkSync,
   checkWrite,
 } from "../core/args.ts";
@@ -96,18 +97,11 @@ import { StorageError } from "../core/errors.ts";
 import type { IoBufsMut } from "../core/io_bufs_mut.ts";
 import { toHex, validatePartitionName } from "../core/names.ts";
 import { checkSeed, SeededRandom } from "../core/random.ts";
-import { concat } from "../core/view.ts";
-import {
-  type Blob,
-  type BlobName,
-  type OpenedBlob,
-  openedBlob,
-  type OpenOptions,
-  type ReadTarget,
-  type Storage,
-  type WriteData,
-  type WriteOptions,
-} from "../core/types.ts";
+import { concat } from "../core/_view.ts";
+import { Serial } from "../core/_serial.ts";
+import type { Blob, BlobName, OpenedBlob, OpenOptions, Storage } from "../core/types.ts";
+import type { ReadTarget, WriteData, WriteOptions } from "../core/types.ts";
+import { openedBlob } from "../core/opened.ts";
 
 /** The `reason` of every injected fault: `"injected storage fault"`. */
 export const INJECTED_FAULT_REASON = "injected storage fault";
@@ -355,8 +349,8 @@ export class FaultyStorage implements Storage {
   #inner: Storage;
   #core: Core;
   #gens = new Map<string, Map<string, Generation>>();
-  /** Open, remove, scan and crash replay run in call order on this chain. */
-  #tail: Promise<void> = Promise.resolve();
+  /** Open, remove, scan and crash replay run in call order. */
+  #serial = new Serial();
   /** Bumped by each crash: storage calls made before it reject with `Closed`. */
   #epoch = 0;
 
@@ -372,13 +366,7 @@ export class FaultyStorage implements Storage {
    *   of its values.
    */
   constructor(inner: Storage, config: FaultyConfig) {
-    if (
-      typeof inner !== "object" || inner === null || typeof inner.open !== "function" ||
-      typeof inner.remove !== "function" || typeof inner.scan !== "function"
-    ) {
-      throw new TypeError("FaultyStorage needs an inner Storage");
-    }
-    this.#inner = inner;
+    this.#inner = checkStorage(inner, "FaultyStorage");
     this.#core = new Core(config, typeof (inner as Partial<Crashable>).crash === "function");
   }
 
@@ -396,7 +384,7 @@ export class FaultyStorage implements Storage {
     const hex = toHex(bytes);
     const fail = this.#core.rng.chance(this.#core.rates.open);
     const epoch = this.#epoch;
-    return await this.#serial(async () => {
+    return await this.#serial.run(async () => {
       this.#checkEpoch(epoch);
       if (fail) throw injected(partition, hex);
       const opened = await this.#inner.open(partition, name, options);
@@ -429,7 +417,7 @@ export class FaultyStorage implements Storage {
     const hex = bytes === undefined ? undefined : toHex(bytes);
     const fail = this.#core.rng.chance(this.#core.rates.remove);
     const epoch = this.#epoch;
-    await this.#serial(async () => {
+    await this.#serial.run(async () => {
       this.#checkEpoch(epoch);
       if (fail) throw injected(partition, hex);
       await this.#inner.remove(partition, name);
@@ -447,7 +435,7 @@ export class FaultyStorage implements Storage {
     validatePartitionName(partition);
     const fail = this.#core.rng.chance(this.#core.rates.scan);
     const epoch = this.#epoch;
-    return await this.#serial(async () => {
+    return await this.#serial.run(async () => {
       this.#checkEpoch(epoch);
       if (fail) throw injected(partition);
       return await this.#inner.scan(partition);
@@ -517,7 +505,7 @@ export class FaultyStorage implements Storage {
       if (!durable) plan.replay = true;
     }
     const target = this.#inner;
-    return this.#serial(async () => {
+    return this.#serial.run(async () => {
       await innerDone;
       for (const [gen, plan] of plans) {
         if (!plan.replay) continue;
@@ -534,13 +522,6 @@ export class FaultyStorage implements Storage {
         }
       }
     });
-  }
-
-  /** Runs `run` after every earlier open, remove, scan and replay has settled. */
-  #serial<T>(run: () => Promise<T>): Promise<T> {
-    const p = this.#tail.then(run);
-    this.#tail = p.then(noop, noop);
-    return p;
   }
 
   #checkEpoch(epoch: number): void {

@@ -44,17 +44,9 @@ import { encodeHeader, HEADER_SIZE, validateHeader } from "../core/header.ts";
 import { IoBufMut } from "../core/io_buf_mut.ts";
 import { IoBufsMut } from "../core/io_bufs_mut.ts";
 import { blobNameBytes, fromHex, toHex, validatePartitionName } from "../core/names.ts";
-import {
-  type Blob,
-  type BlobName,
-  type OpenedBlob,
-  openedBlob,
-  type OpenOptions,
-  type ReadTarget,
-  type Storage,
-  type WriteData,
-  type WriteOptions,
-} from "../core/types.ts";
+import type { Blob, BlobName, OpenedBlob, OpenOptions, Storage } from "../core/types.ts";
+import type { ReadTarget, WriteData, WriteOptions } from "../core/types.ts";
+import { openedBlob } from "../core/opened.ts";
 
 /** Growable bytes. Invariant: every byte of `data` at or past `length` is zero. */
 interface Bytes {

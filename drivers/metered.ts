@@ -67,19 +67,12 @@ import {
   metrics,
   type UpDownCounter,
 } from "@opentelemetry/api";
-import { checkRead, checkReadBuf, checkResize, checkSync, checkWrite } from "../core/args.ts";
+import { checkRead, checkReadBuf, checkResize, checkStorage, checkSync } from "../core/args.ts";
+import { checkWrite } from "../core/args.ts";
 import type { IoBufsMut } from "../core/io_bufs_mut.ts";
-import {
-  type Blob,
-  type BlobName,
-  type OpenedBlob,
-  openedBlob,
-  type OpenOptions,
-  type ReadTarget,
-  type Storage,
-  type WriteData,
-  type WriteOptions,
-} from "../core/types.ts";
+import type { Blob, BlobName, OpenedBlob, OpenOptions, Storage } from "../core/types.ts";
+import type { ReadTarget, WriteData, WriteOptions } from "../core/types.ts";
+import { openedBlob } from "../core/opened.ts";
 
 /** The name of the meter {@linkcode MeteredStorage} takes from the global provider. */
 const METER_NAME = "@blobrt/storage";
@@ -197,12 +190,7 @@ export class MeteredStorage implements Storage {
    * @throws {TypeError} When `inner` is not a storage or `options` is not an object.
    */
   constructor(inner: Storage, options: MeteredStorageOptions = {}) {
-    if (
-      typeof inner !== "object" || inner === null || typeof inner.open !== "function" ||
-      typeof inner.remove !== "function" || typeof inner.scan !== "function"
-    ) {
-      throw new TypeError("MeteredStorage wraps a Storage (an object with open, remove and scan)");
-    }
+    checkStorage(inner, "MeteredStorage");
     if (typeof options !== "object" || options === null) {
       throw new TypeError("MeteredStorage options must be an object");
     }

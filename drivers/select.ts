@@ -21,7 +21,7 @@
  * @module
  */
 
-import { detectRuntime } from "../core/runtime.ts";
+import { detectRuntime } from "../core/_runtime.ts";
 import type { Storage } from "../core/types.ts";
 import { BunStorage } from "./bun.ts";
 import { DenoStorage } from "./deno.ts";

@@ -12,7 +12,7 @@ import process from "node:process";
 import { Buffer } from "node:buffer";
 import { tempDir } from "./fs_fixture.ts";
 
-const CLI = new URL("../cli.ts", import.meta.url).pathname;
+const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
 const isDeno = "Deno" in globalThis;
 
 function run(...args: string[]): { code: number; stdout: string; stderr: string; raw: Uint8Array } {

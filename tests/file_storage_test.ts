@@ -7,8 +7,8 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { FileStorage } from "../core/file_storage.ts";
-import type { DirEntry, FilePort, FileSystemPort } from "../core/file_port.ts";
+import { FileStorage } from "../fs/file_storage.ts";
+import type { DirEntry, FilePort, FileSystemPort } from "../fs/port.ts";
 import { toHex } from "../core/names.ts";
 import { assertBytes } from "./assert.ts";
 import { runConformance } from "./conformance.ts";

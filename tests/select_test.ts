@@ -5,7 +5,7 @@ import { DenoStorage } from "../drivers/deno.ts";
 import { MemoryStorage } from "../drivers/memory.ts";
 import { NodeStorage } from "../drivers/node.ts";
 import { createStorage, DEFAULT_DRIVER } from "../drivers/select.ts";
-import { detectRuntime } from "../core/runtime.ts";
+import { detectRuntime } from "../core/_runtime.ts";
 
 test("select: the default driver is the measured choice for this runtime", () => {
   assert.equal(DEFAULT_DRIVER, detectRuntime() === "bun" ? "bun" : "node");

@@ -1,7 +1,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import { parseArgs, runWorkload, WORKLOADS } from "../bench/workload.ts";
+import { parseArgs, runWorkload, WORKLOADS } from "../cli/workload.ts";
 import { DEFAULT_DRIVER } from "../drivers/select.ts";
 import { tempDir } from "./fs_fixture.ts";
 

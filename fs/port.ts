@@ -12,7 +12,7 @@
  *
  * @example A port is a plain object
  * ```ts
- * import type { FileSystemPort } from "@blobrt/storage/file-storage";
+ * import type { FileSystemPort } from "@blobrt/storage/driver";
  *
  * function describe(port: FileSystemPort): string {
  *   return port.name;
@@ -83,7 +83,7 @@ export interface FileSystemPort {
  *
  * @example
  * ```ts
- * import { errorCode } from "@blobrt/storage/file-storage";
+ * import { errorCode } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
  * assert.equal(errorCode(Object.assign(new Error("x"), { code: "ENOENT" })), "ENOENT");

@@ -19,8 +19,8 @@
 import { Buffer } from "node:buffer";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
-import type { DirEntry, FilePort, FileSystemPort } from "../core/file_port.ts";
-import { detectRuntime } from "../core/runtime.ts";
+import type { DirEntry, FilePort, FileSystemPort } from "./port.ts";
+import { detectRuntime } from "../core/_runtime.ts";
 
 const NO_PWRITEV = detectRuntime() === "deno";
 /** `readAt` results from this size up skip zeroing. */

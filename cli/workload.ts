@@ -29,7 +29,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import process from "node:process";
 import { createStorage, DEFAULT_DRIVER, type DriverName } from "../drivers/select.ts";
-import { detectRuntime } from "../core/runtime.ts";
+import { detectRuntime } from "../core/_runtime.ts";
 import { SeededRandom } from "../core/random.ts";
 import type { Blob } from "../core/types.ts";
 

@@ -33,10 +33,10 @@
 
 import * as fs from "node:fs";
 import process from "node:process";
-import { decodeHeader, HEADER_SIZE, MAGIC, RUNTIME_VERSION } from "./core/header.ts";
-import { blobNameBytes, fromHex, toHex } from "./core/names.ts";
-import type { VersionRange } from "./core/types.ts";
-import { main as workload } from "./bench/workload.ts";
+import { decodeHeader, HEADER_SIZE, MAGIC, RUNTIME_VERSION } from "../core/header.ts";
+import { blobNameBytes, fromHex, toHex } from "../core/names.ts";
+import type { VersionRange } from "../core/types.ts";
+import { main as workload } from "./workload.ts";
 
 export type { VersionRange };
 
