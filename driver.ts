@@ -72,6 +72,7 @@ export {
   blobNameBytes,
   compareBytes,
   fromHex,
+  isPartitionName,
   toHex,
   validatePartitionName,
 } from "./core/names.ts";

@@ -21,6 +21,26 @@ const HEX = /^(?:[0-9a-f]{2})+$/;
 const encoder = new TextEncoder();
 
 /**
+ * Whether `partition` is a valid partition name: a non-empty string of only
+ * ASCII letters, digits, `-` and `_`.
+ *
+ * @example
+ * ```ts
+ * import { isPartitionName } from "@blobrt/storage/driver";
+ * import assert from "node:assert/strict";
+ *
+ * assert.ok(isPartitionName("logs-1"));
+ * assert.ok(!isPartitionName("a/b"));
+ * ```
+ *
+ * @param partition The value to test.
+ * @returns `true` for a valid name.
+ */
+export function isPartitionName(partition: unknown): partition is string {
+  return typeof partition === "string" && PARTITION.test(partition);
+}
+
+/**
  * Checks a partition name: non-empty, only ASCII letters, digits, `-` and `_`.
  *
  * @example
@@ -40,7 +60,7 @@ export function validatePartitionName(partition: string): void {
   if (typeof partition !== "string") {
     throw new TypeError(`partition must be a string, got ${typeof partition}`);
   }
-  if (!PARTITION.test(partition)) throw new StorageError("PartitionNameInvalid", { partition });
+  if (!isPartitionName(partition)) throw new StorageError("PartitionNameInvalid", { partition });
 }
 
 /**
