@@ -3,8 +3,8 @@
  * blobrt driver, under Deno or Bun.
  *
  * ```sh
- * deno run -A bench/workload.ts [options]
- * bun bench/workload.ts [options]
+ * deno run -A cli/workload.ts [options]
+ * bun cli/workload.ts [options]
  * ```
  *
  * Options (defaults in brackets):
@@ -17,6 +17,8 @@
  *   --duration S      seconds per workload                     [2]
  *   --dir PATH        where to put the temporary directory     [os tmpdir]
  *   --json            print one JSON object instead of a table
+ *
+ * Values can also be given as `--name=value`.
  *
  * It reports ops/s, MiB/s and p50/p95/p99 latency per workload, shows progress
  * on stderr during long runs, and removes its files on exit, also on Ctrl-C.
@@ -32,6 +34,7 @@ import { createStorage, DEFAULT_DRIVER, type DriverName } from "../drivers/selec
 import { detectRuntime } from "../core/_runtime.ts";
 import { SeededRandom } from "../core/random.ts";
 import type { Blob } from "../core/types.ts";
+import { parseCommandLine, UsageError } from "./args.ts";
 
 /** The workloads, as in commonware-runtime's storage benchmark. */
 export const WORKLOADS = [
@@ -87,9 +90,9 @@ export interface WorkloadResult {
 
 const MIB = 1024 * 1024;
 
+/** The `p`th percentile (0..100) of sorted latencies; 0 when there are none. */
 function percentile(sorted: Float64Array, p: number): number {
-  if (sorted.length === 0) return 0;
-  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? 0;
 }
 
 /**
@@ -213,98 +216,104 @@ const cleanup = new Set<string>();
 
 function parseSize(value: string, flag: string): number {
   const m = /^(\d+)([kmg]i?b?)?$/i.exec(value);
-  if (!m) throw new RangeError(`${flag}: not a size: ${value}`);
+  if (!m) throw new UsageError(`${flag}: not a size: ${value}`);
   const unit = (m[2] ?? "").toLowerCase()[0];
   const n = Number(m[1]) *
     (unit === "k" ? 1024 : unit === "m" ? MIB : unit === "g" ? 1024 * MIB : 1);
   if (!Number.isSafeInteger(n) || n <= 0) {
-    throw new RangeError(`${flag}: must be positive: ${value}`);
+    throw new UsageError(`${flag}: must be positive: ${value}`);
   }
   return n;
 }
+
+function parseWorkloads(value: string): Workload[] {
+  if (value === "all") return [...WORKLOADS];
+  const workload = WORKLOADS.find((w) => w === value);
+  if (workload === undefined) {
+    throw new UsageError(`unknown workload: ${value} (one of ${WORKLOADS.join(", ")}, all)`);
+  }
+  return [workload];
+}
+
+const DRIVERS: readonly DriverName[] = ["node", "deno", "bun", "memory"];
+
+function parseDriver(value: string): DriverName {
+  if (value === "default") return DEFAULT_DRIVER;
+  const driver = DRIVERS.find((d) => d === value);
+  if (driver === undefined) throw new UsageError(`unknown driver: ${value}`);
+  return driver;
+}
+
+function parseMilliseconds(value: string, flag: string): number {
+  const s = Number(value);
+  if (!(s > 0 && Number.isFinite(s))) {
+    throw new UsageError(`${flag} must be a positive number of seconds, got ${value}`);
+  }
+  return s * 1000;
+}
+
+/** The checks of valued options, which also word a refused `--name -…` value. */
+const CHECKS = {
+  workload: parseWorkloads,
+  driver: parseDriver,
+  "io-size": parseSize,
+  inflight: parseSize,
+  "file-size": parseSize,
+  duration: parseMilliseconds,
+};
 
 /**
  * Parses the command line into options and workloads.
  *
  * @param args Arguments without the program name.
  * @returns What to run.
+ * @throws {UsageError} (a `RangeError`) on a bad argument.
  */
 export function parseArgs(args: string[]): {
   options: WorkloadOptions;
   workloads: Workload[];
   json: boolean;
 } {
+  const { values, positionals } = parseCommandLine(args, {
+    workload: "string",
+    driver: "string",
+    "io-size": "string",
+    inflight: "string",
+    "file-size": "string",
+    duration: "string",
+    dir: "string",
+    json: "boolean",
+  }, CHECKS);
+  if (positionals.length > 0) throw new UsageError(`unexpected argument: ${positionals[0]}`);
+  // An option's value read by its check, or undefined when it is not given.
+  const read = <T>(value: string | undefined, flag: string, parse: (v: string, f: string) => T) =>
+    value === undefined ? undefined : parse(value, flag);
   const options: WorkloadOptions = {
-    driver: DEFAULT_DRIVER,
-    ioSize: 4096,
-    inflight: 1,
-    fileSize: 64 * MIB,
-    durationMs: 2000,
-    dir: tmpdir(),
+    driver: read(values.driver, "--driver", parseDriver) ?? DEFAULT_DRIVER,
+    ioSize: read(values["io-size"], "--io-size", parseSize) ?? 4096,
+    inflight: read(values.inflight, "--inflight", parseSize) ?? 1,
+    fileSize: read(values["file-size"], "--file-size", parseSize) ?? 64 * MIB,
+    durationMs: read(values.duration, "--duration", parseMilliseconds) ?? 2000,
+    dir: values.dir ?? tmpdir(),
   };
-  let workloads: Workload[] = [...WORKLOADS];
-  let json = false;
-  for (let i = 0; i < args.length; i++) {
-    const flag = args[i];
-    const value = () => {
-      if (i + 1 >= args.length) throw new RangeError(`${flag} needs a value`);
-      return args[++i];
-    };
-    switch (flag) {
-      case "--workload": {
-        const w = value();
-        if (w === "all") workloads = [...WORKLOADS];
-        else if ((WORKLOADS as readonly string[]).includes(w)) workloads = [w as Workload];
-        else throw new RangeError(`unknown workload: ${w} (one of ${WORKLOADS.join(", ")}, all)`);
-        break;
-      }
-      case "--driver": {
-        const d = value();
-        if (d === "default") options.driver = DEFAULT_DRIVER;
-        else if (["node", "deno", "bun", "memory"].includes(d)) options.driver = d as DriverName;
-        else throw new RangeError(`unknown driver: ${d}`);
-        break;
-      }
-      case "--io-size":
-        options.ioSize = parseSize(value(), flag);
-        break;
-      case "--inflight":
-        options.inflight = parseSize(value(), flag);
-        break;
-      case "--file-size":
-        options.fileSize = parseSize(value(), flag);
-        break;
-      case "--duration": {
-        const s = Number(value());
-        if (!(s > 0)) throw new RangeError(`--duration must be a positive number of seconds`);
-        options.durationMs = s * 1000;
-        break;
-      }
-      case "--dir":
-        options.dir = value();
-        break;
-      case "--json":
-        json = true;
-        break;
-      default:
-        throw new RangeError(`unknown option: ${flag}`);
-    }
-  }
-  return { options, workloads, json };
+  const workloads = read(values.workload, "--workload", parseWorkloads) ?? [...WORKLOADS];
+  return { options, workloads, json: values.json ?? false };
 }
 
 /**
- * Runs the harness from command-line arguments, printing the report; sets
- * `process.exitCode` to 2 on bad arguments.
+ * Runs the harness from command-line arguments, printing the report; on bad
+ * arguments prints `<program>: <message>` and sets `process.exitCode` to 2.
  *
  * @param args Arguments without the program name.
+ * @param program The name to put before an error message.
  */
-export async function main(args: string[]): Promise<void> {
+export async function main(args: string[], program = "workload"): Promise<void> {
   let parsed;
   try {
     parsed = parseArgs(args);
   } catch (err) {
-    console.error(`workload: ${(err as Error).message}`);
+    if (!(err instanceof UsageError)) throw err;
+    console.error(`${program}: ${err.message}`);
     process.exitCode = 2;
     return;
   }

@@ -1,5 +1,5 @@
 /**
- * End-to-end tests of cli.ts: spawned under the running runtime (Deno or Bun)
+ * End-to-end tests of cli/main.ts: spawned under the running runtime (Deno or Bun)
  * against a directory written by hand in the on-disk format.
  */
 
@@ -229,3 +229,135 @@ test("cli: a missing directory or a bad argument is one clear line and exit 2", 
     }
     assert.ok(!fs.existsSync(join(dir, "missing")), "inspect created the directory");
   }));
+
+test("cli: --offset=N and --length=N, the equals form of a valued option", () =>
+  withFixture((dir) => {
+    const part = run("cat", dir, "p", "hi", "--offset=1", "--length=3");
+    assert.equal(part.code, 0, part.stderr);
+    assert.deepEqual(part.raw, new TextEncoder().encode("ell"));
+    const mixed = run("cat", "--hex", dir, "--offset=2", "p", "hi");
+    assert.equal(mixed.stdout, "6c6c6f\n");
+    const versions = run("verify", dir, "--versions=0..3");
+    assert.equal(versions.code, 1);
+    assert.doesNotMatch(versions.stdout, /outside/);
+    const negative = run("cat", dir, "p", "hi", "--offset=-1");
+    assert.equal(negative.code, 2);
+    assert.equal(negative.stderr, "blobrt: --offset must be a non-negative integer, got -1\n");
+  }));
+
+test("cli: after --, an argument starting with - is a name, not an option", async () => {
+  const dir = await tempDir();
+  try {
+    fs.mkdirSync(join(dir, "p"));
+    const weird = Buffer.from("--weird-name").toString("hex");
+    fs.writeFileSync(join(dir, "p", weird), new Uint8Array([...header(0), 1, 2, 3]));
+    const help = Buffer.from("--help").toString("hex");
+    fs.writeFileSync(join(dir, "p", help), new Uint8Array([...header(0), 9]));
+    const r = run("cat", dir, "p", "--hex", "--", "--weird-name");
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, "010203\n");
+    const h = run("cat", dir, "p", "--hex", "--", "--help");
+    assert.equal(h.code, 0, h.stderr);
+    assert.equal(h.stdout, "09\n");
+    const without = run("cat", dir, "p", "--weird-name");
+    assert.equal(without.code, 2);
+    assert.equal(without.stderr, "blobrt: unknown option: --weird-name\n");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("cli: an unknown option, a missing value or a value for a flag exits 2, naming the option", () =>
+  withFixture((dir) => {
+    const cases: [string[], string][] = [
+      [["inspect", dir, "--x"], "unknown option: --x"],
+      [["inspect", "-x", dir], "unknown option: -x"],
+      [["verify", dir, "--json"], "unknown option: --json"],
+      [["cat", dir, "p", "hi", "--offset"], "--offset needs a value"],
+      [["inspect", dir, "--json=yes"], "--json takes no value"],
+      [["verify", dir, "--versions", "-1..2"], "--versions must be MIN..MAX"],
+      [["cat", dir, "p", "hi", "--length", "--hex"], "--length must be a non-negative integer"],
+      [["bench", "--x"], "unknown option: --x"],
+      [["bench", "--dir", "--json"], "--dir needs a value; to give it --json, write --dir=--json"],
+      [["bench", "stray"], "unexpected argument: stray"],
+    ];
+    for (const [args, message] of cases) {
+      const r = run(...args);
+      assert.equal(r.code, 2, args.join(" "));
+      assert.ok(r.stderr.startsWith(`blobrt: ${message}`), `${args.join(" ")}: ${r.stderr}`);
+      assert.equal(r.stderr.split("\n").length, 2, `${args.join(" ")}: one line`);
+    }
+  }));
+
+test("cli: headers are classified as before: ok, short, bad magic, bad runtime version", async () => {
+  const dir = await tempDir();
+  try {
+    fs.mkdirSync(join(dir, "p"));
+    const files: [string, number[]][] = [
+      ["01", header(7)], // a complete header and no data: ok, size 0
+      ["02", [...header(1), 5, 6]],
+      ["03", []], // empty: short
+      ["04", header(1).slice(0, 7)], // one byte short of a header
+      ["05", [0x43, 0x57, 0x49, 0x44, 0, 0, 0, 1, 9]], // magic CWID
+      ["06", [0x43, 0x57, 0x49, 0x43, 0, 1, 0, 4, 9, 9]], // runtime version 1
+      ["07", [0x43, 0x57, 0x49, 0x43, 0xff, 0xff, 0, 0]], // runtime version 65535
+    ];
+    for (const [hex, bytes] of files) fs.writeFileSync(join(dir, "p", hex), new Uint8Array(bytes));
+    const r = run("inspect", dir, "--json");
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      JSON.parse(r.stdout).blobs.map((
+        b: { hex: string; size: number; version?: number; status: string },
+      ) => [b.hex, b.size, b.version, b.status]),
+      [
+        ["01", 0, 7, "ok"],
+        ["02", 2, 1, "ok"],
+        ["03", 0, undefined, "short"],
+        ["04", 0, undefined, "short"],
+        ["05", 1, undefined, "bad magic"],
+        ["06", 2, 4, "bad runtime version"],
+        ["07", 0, 0, "bad runtime version"],
+      ],
+    );
+    const v = run("verify", dir, "--versions", "1..7");
+    assert.equal(v.code, 1);
+    assert.deepEqual(v.stdout.trim().split("\n"), [
+      "p/03: short file (no complete header)",
+      "p/04: short file (no complete header)",
+      "p/05: bad magic",
+      "p/06: bad runtime version",
+      "p/07: bad runtime version",
+      "5 problems in 1 partitions, 7 blobs",
+    ]);
+    const c = run("cat", dir, "p", "hex:06");
+    assert.equal(c.code, 1);
+    assert.equal(c.stderr, "blobrt: p/06 has no valid header (bad runtime version)\n");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("cli: verify finds a partition with an invalid name and a stray file", async () => {
+  const dir = await tempDir();
+  try {
+    fs.mkdirSync(join(dir, "good_1"));
+    fs.writeFileSync(join(dir, "good_1", "00"), new Uint8Array(header(0)));
+    fs.mkdirSync(join(dir, "bad.name"));
+    fs.writeFileSync(join(dir, "bad.name", "00"), new Uint8Array(header(0)));
+    fs.mkdirSync(join(dir, "with space"));
+    fs.writeFileSync(join(dir, "stray"), "x");
+    const r = run("verify", dir);
+    assert.equal(r.code, 1);
+    assert.deepEqual(r.stdout.trim().split("\n"), [
+      "bad.name: not a valid partition name",
+      "stray: not a partition directory",
+      "with space: not a valid partition name",
+      "3 problems in 1 partitions, 1 blobs",
+    ]);
+    const cat = run("cat", dir, "bad.name", "hex:00");
+    assert.equal(cat.code, 2);
+    assert.equal(cat.stderr, "blobrt: invalid partition name: bad.name\n");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});

@@ -2,6 +2,7 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { parseArgs, runWorkload, WORKLOADS } from "../cli/workload.ts";
+import { UsageError } from "../cli/args.ts";
 import { DEFAULT_DRIVER } from "../drivers/select.ts";
 import { tempDir } from "./fs_fixture.ts";
 
@@ -43,6 +44,30 @@ test("workload: options parse, with sizes and clear errors", () => {
   assert.throws(() => parseArgs(["--io-size", "0"]), RangeError);
   assert.throws(() => parseArgs(["--duration"]), RangeError);
   assert.throws(() => parseArgs(["--bogus"]), RangeError);
+});
+
+test("workload: --name=value, and bad arguments are UsageErrors that name the option", () => {
+  const p = parseArgs(["--workload=read_seq", "--io-size=1k", "--duration=0.25", "--dir=/x"]);
+  assert.deepEqual(p.workloads, ["read_seq"]);
+  assert.deepEqual([p.options.ioSize, p.options.durationMs, p.options.dir], [1024, 250, "/x"]);
+  assert.equal(parseArgs(["--dir=-odd"]).options.dir, "-odd");
+  const cases: [string[], string][] = [
+    [["--bogus"], "unknown option: --bogus"],
+    [["-x"], "unknown option: -x"],
+    [["--duration"], "--duration needs a value"],
+    [["--duration", "-1"], "--duration must be a positive number of seconds, got -1"],
+    [["--io-size", "--json"], "--io-size: not a size: --json"],
+    [["--dir", "--json"], "--dir needs a value; to give it --json, write --dir=--json"],
+    [["--json=1"], "--json takes no value"],
+    [["read_seq"], "unexpected argument: read_seq"],
+  ];
+  for (const [args, message] of cases) {
+    assert.throws(() => parseArgs(args), (e) => {
+      assert.ok(e instanceof UsageError && e instanceof RangeError, args.join(" "));
+      assert.equal(e.message, message, args.join(" "));
+      return true;
+    });
+  }
 });
 
 for (const driver of ["memory", DEFAULT_DRIVER] as const) {
