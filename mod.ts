@@ -75,4 +75,10 @@ export {
   isInjectedFault,
   type PartialWriteMode,
 } from "./drivers/faulty.ts";
-export { MeteredStorage, type MeteredStorageOptions } from "./drivers/metered.ts";
+export {
+  type Meter,
+  MeteredStorage,
+  type MeteredStorageOptions,
+  type MeterInstrument,
+  type MeterInstrumentOptions,
+} from "./drivers/metered.ts";

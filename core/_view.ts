@@ -8,7 +8,7 @@
  * Returns `bytes` itself when it is a plain `Uint8Array`, else a plain view of
  * the same memory (so a `Buffer` never leaks out of `bytes()`).
  */
-export function plain(bytes: Uint8Array): Uint8Array {
+export function plain<B extends ArrayBufferLike>(bytes: Uint8Array<B>): Uint8Array<B> {
   if (!(bytes instanceof Uint8Array)) {
     throw new TypeError(`expected a Uint8Array, got ${typeof bytes}`);
   }
@@ -28,9 +28,17 @@ export function checkRange(start: number, end: number, length: number): void {
 }
 
 /**
- * Copies `chunks`, in order, into `out` (by default a new array of their total
- * length) and returns the filled part of `out`.
+ * Copies `chunks`, in order, into a new array of their total length and
+ * returns it.
  */
+export function concat(chunks: Iterable<Uint8Array>): Uint8Array<ArrayBuffer>;
+/**
+ * Copies `chunks`, in order, into `out` and returns the filled part of `out`.
+ */
+export function concat<B extends ArrayBufferLike>(
+  chunks: Iterable<Uint8Array>,
+  out: Uint8Array<B>,
+): Uint8Array<B>;
 export function concat(chunks: Iterable<Uint8Array>, out?: Uint8Array): Uint8Array {
   if (out === undefined) {
     let length = 0;

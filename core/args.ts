@@ -5,15 +5,25 @@
  * capacity (`RangeError`). Each check throws; drivers call them first thing in
  * their `async` methods, so the throw becomes a rejection before any I/O.
  *
+ * The blob checks take an optional `where` (`{ partition, blob }`, the blob as
+ * lowercase hex) that their `Closed` and `OffsetOverflow` errors carry, as
+ * every error of a blob operation must. Build it once per handle and pass the
+ * same object on every call: the checks run on every read and write, and
+ * allocate nothing when they pass.
+ *
  * @example Writing a driver's `readAt`
  * ```ts
  * import { checkRead } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
- * assert.throws(() => checkRead(-1, 4, false), RangeError);
- * assert.throws(() => checkRead(0, 4, true), { code: "Closed" });
- * assert.throws(() => checkRead(Number.MAX_SAFE_INTEGER - 8, 1, false), { code: "OffsetOverflow" });
- * checkRead(0, 4, false);
+ * const where = { partition: "p", blob: "62" }; // built once per handle
+ * assert.throws(() => checkRead(-1, 4, false, where), RangeError);
+ * assert.throws(() => checkRead(0, 4, true, where), { code: "Closed", partition: "p", blob: "62" });
+ * assert.throws(() => checkRead(Number.MAX_SAFE_INTEGER - 8, 1, false, where), {
+ *   code: "OffsetOverflow",
+ *   blob: "62",
+ * });
+ * checkRead(0, 4, false, where);
  * ```
  *
  * @module
@@ -103,15 +113,23 @@ export function checkIndex(n: number, what: string): number {
  *
  * @param offset Logical offset.
  * @param length Byte count.
+ * @param where The partition and blob (hex) the error carries.
  */
-export function checkEnd(offset: number, length: number): void {
+export function checkEnd(
+  offset: number,
+  length: number,
+  where?: { readonly partition?: string; readonly blob?: string },
+): void {
   if (offset > Number.MAX_SAFE_INTEGER - HEADER_SIZE - length) {
-    throw new StorageError("OffsetOverflow");
+    throw new StorageError("OffsetOverflow", where);
   }
 }
 
-function checkOpen(closed: boolean): void {
-  if (closed) throw new StorageError("Closed");
+/** Where a blob error happened: the partition and the lowercase hex of the blob name. */
+type Where = { readonly partition?: string; readonly blob?: string };
+
+function checkOpen(closed: boolean, where: Where | undefined): void {
+  if (closed) throw new StorageError("Closed", where);
 }
 
 /**
@@ -184,12 +202,18 @@ export function checkRemoveArgs(partition: string, name?: BlobName): Uint8Array 
  * @param offset Logical offset.
  * @param length Byte count.
  * @param closed Whether the handle is closed.
+ * @param where The partition and blob (hex) that `Closed` and `OffsetOverflow` carry.
  */
-export function checkRead(offset: number, length: number, closed: boolean): void {
+export function checkRead(
+  offset: number,
+  length: number,
+  closed: boolean,
+  where?: { readonly partition?: string; readonly blob?: string },
+): void {
   checkIndex(offset, "offset");
   checkIndex(length, "length");
-  checkOpen(closed);
-  checkEnd(offset, length);
+  checkOpen(closed, where);
+  checkEnd(offset, length, where);
 }
 
 /**
@@ -218,33 +242,37 @@ export function checkRead(offset: number, length: number, closed: boolean): void
  * @param length Byte count.
  * @param target The caller's buffers.
  * @param closed Whether the handle is closed.
+ * @param where The partition and blob (hex) that `Closed` and `OffsetOverflow` carry.
  * @returns The target, its chunk lengths set.
  */
-export function checkReadBuf(
+export function checkReadBuf<B extends ArrayBufferLike = ArrayBuffer>(
   offset: number,
   length: number,
-  target: ReadTarget,
+  target: ReadTarget<B>,
   closed: boolean,
-): IoBufsMut {
+  where?: { readonly partition?: string; readonly blob?: string },
+): IoBufsMut<B> {
   if (target instanceof Uint8Array && target.length === length) {
     // The hot path, a plain buffer filled whole: the same checks, fewer steps.
-    checkRead(offset, length, closed);
+    checkRead(offset, length, closed, where);
     return new IoBufsMut(target);
   }
   checkIndex(offset, "offset");
   checkIndex(length, "length");
   const bufs = toReadTarget(target);
-  checkOpen(closed);
-  checkEnd(offset, length);
+  checkOpen(closed, where);
+  checkEnd(offset, length, where);
   const chunks = bufs.buffers();
-  const capacity = chunks.length === 1 ? chunks[0].capacity : bufs.capacity;
+  // One chunk: read its capacity directly rather than summing (the common case).
+  const capacity = chunks.length === 1 ? chunks[0]!.capacity : bufs.capacity;
   if (capacity < length) {
     throw new RangeError(`read of ${length} bytes into buffers of capacity ${capacity}`);
   }
   let left = length;
   for (let i = 0; i < chunks.length; i++) {
-    const n = Math.min(left, chunks[i].capacity);
-    chunks[i].setLength(n);
+    const chunk = chunks[i]!; // i < length
+    const n = Math.min(left, chunk.capacity);
+    chunk.setLength(n);
     left -= n;
   }
   return bufs;
@@ -269,6 +297,7 @@ export function checkReadBuf(
  * @param data What to write.
  * @param options Write options.
  * @param closed Whether the handle is closed.
+ * @param where The partition and blob (hex) that `Closed` and `OffsetOverflow` carry.
  * @returns The non-empty chunks, total length, and whether to sync.
  */
 export function checkWrite(
@@ -276,6 +305,7 @@ export function checkWrite(
   data: WriteData,
   options: WriteOptions | undefined,
   closed: boolean,
+  where?: { readonly partition?: string; readonly blob?: string },
 ): { chunks: Uint8Array[]; length: number; sync: boolean } {
   checkIndex(offset, "offset");
   const chunks = toChunks(data);
@@ -291,8 +321,8 @@ export function checkWrite(
   }
   let length = 0;
   for (const c of chunks) length += c.length;
-  checkOpen(closed);
-  checkEnd(offset, length);
+  checkOpen(closed, where);
+  checkEnd(offset, length, where);
   return { chunks, length, sync };
 }
 
@@ -309,11 +339,16 @@ export function checkWrite(
  *
  * @param length New logical length.
  * @param closed Whether the handle is closed.
+ * @param where The partition and blob (hex) that `Closed` and `OffsetOverflow` carry.
  */
-export function checkResize(length: number, closed: boolean): void {
+export function checkResize(
+  length: number,
+  closed: boolean,
+  where?: { readonly partition?: string; readonly blob?: string },
+): void {
   checkIndex(length, "length");
-  checkOpen(closed);
-  checkEnd(0, length);
+  checkOpen(closed, where);
+  checkEnd(0, length, where);
 }
 
 /**
@@ -328,9 +363,13 @@ export function checkResize(length: number, closed: boolean): void {
  * ```
  *
  * @param closed Whether the handle is closed.
+ * @param where The partition and blob (hex) that `Closed` carries.
  */
-export function checkSync(closed: boolean): void {
-  checkOpen(closed);
+export function checkSync(
+  closed: boolean,
+  where?: { readonly partition?: string; readonly blob?: string },
+): void {
+  checkOpen(closed, where);
 }
 
 function toChunks(data: WriteData): Uint8Array[] {
@@ -356,7 +395,7 @@ function toChunks(data: WriteData): Uint8Array[] {
   );
 }
 
-function toReadTarget(target: ReadTarget): IoBufsMut {
+function toReadTarget<B extends ArrayBufferLike>(target: ReadTarget<B>): IoBufsMut<B> {
   if (target instanceof Uint8Array || target instanceof IoBufMut) return new IoBufsMut(target);
   if (target instanceof IoBufsMut) return target;
   if (Array.isArray(target)) {

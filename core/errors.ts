@@ -107,7 +107,11 @@ function render(code: StorageErrorCode, d: StorageErrorDetails): string {
 
 /**
  * A storage failure. `code` says which; the other fields say where and why, and
- * `message` reads like the Display text of commonware-runtime's `Error`.
+ * `message` reads like the Display text of commonware-runtime's `Error`. Every
+ * error of an operation on a blob carries `partition` and `blob` (the
+ * lowercase hex of the name), `Closed`, `OffsetOverflow`,
+ * `BlobInsufficientLength` and `BlobVersionMismatch` included; an I/O failure
+ * carries the operating system's error as `cause`.
  *
  * @example
  * ```ts

@@ -23,7 +23,7 @@ import type { VersionRange } from "./types.ts";
 export const HEADER_SIZE = 8;
 
 /** The magic bytes that start every blob: ASCII `CWIC`. */
-export const MAGIC: Uint8Array = new Uint8Array([0x43, 0x57, 0x49, 0x43]);
+export const MAGIC: Uint8Array<ArrayBuffer> = new Uint8Array([0x43, 0x57, 0x49, 0x43]);
 
 /** The header format version this library reads and writes. */
 export const RUNTIME_VERSION = 0;
@@ -52,7 +52,7 @@ export interface Header {
  * @param blobVersion A u16; anything else throws `RangeError`.
  * @returns The 8 header bytes.
  */
-export function encodeHeader(blobVersion: number): Uint8Array {
+export function encodeHeader(blobVersion: number): Uint8Array<ArrayBuffer> {
   checkU16(blobVersion, "blob version");
   const out = new Uint8Array(HEADER_SIZE);
   out.set(MAGIC);
@@ -81,10 +81,11 @@ export function decodeHeader(raw: Uint8Array): Header {
   if (raw.length < HEADER_SIZE) {
     throw new RangeError(`header needs ${HEADER_SIZE} bytes, got ${raw.length}`);
   }
+  // Bytes 4–7 exist: the length was checked above.
   return {
     magic: raw.subarray(0, 4),
-    runtimeVersion: (raw[4] << 8) | raw[5],
-    blobVersion: (raw[6] << 8) | raw[7],
+    runtimeVersion: (raw[4]! << 8) | raw[5]!,
+    blobVersion: (raw[6]! << 8) | raw[7]!,
   };
 }
 

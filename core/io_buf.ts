@@ -10,6 +10,13 @@ import { checkRange, plain } from "./_view.ts";
  * An immutable view of bytes. Slicing never copies; {@linkcode IoBuf.advance}
  * moves the start of the view (the bytes themselves never change through it).
  *
+ * `B` is the type of the memory under the view, taken from what it wraps: an
+ * `IoBuf` over `new Uint8Array(n)` or over a copy is `IoBuf<ArrayBuffer>` (the
+ * default), and its {@linkcode IoBuf.bytes} go straight to WebCrypto or
+ * `new File([...])`; an `IoBuf` over a `Uint8Array<SharedArrayBuffer>` says so
+ * (`IoBuf<SharedArrayBuffer>`), since its zero-copy views are of that memory.
+ * `writeAt` accepts either.
+ *
  * @example
  * ```ts
  * import { IoBuf } from "@blobrt/storage/buffers";
@@ -23,8 +30,8 @@ import { checkRange, plain } from "./_view.ts";
  * assert.equal(buf.remaining, 5);
  * ```
  */
-export class IoBuf {
-  #view: Uint8Array;
+export class IoBuf<B extends ArrayBufferLike = ArrayBuffer> {
+  #view: Uint8Array<B>;
 
   /**
    * Wraps `bytes` without copying. A `Uint8Array` subclass (such as `Buffer`) is
@@ -32,8 +39,9 @@ export class IoBuf {
    *
    * @param bytes The bytes to view; default empty.
    */
-  constructor(bytes: Uint8Array = new Uint8Array(0)) {
-    this.#view = plain(bytes);
+  constructor(bytes?: Uint8Array<B>) {
+    // No bytes: an empty view, which shares no memory whatever `B` says.
+    this.#view = bytes === undefined ? new Uint8Array(0) as Uint8Array<B> : plain(bytes);
   }
 
   /**
@@ -53,7 +61,7 @@ export class IoBuf {
    * @param bytes The bytes to copy.
    * @returns The new buffer.
    */
-  static copyFrom(bytes: ArrayLike<number>): IoBuf {
+  static copyFrom(bytes: ArrayLike<number>): IoBuf<ArrayBuffer> {
     return new IoBuf(Uint8Array.from(bytes));
   }
 
@@ -72,7 +80,7 @@ export class IoBuf {
    *
    * @returns A view of the readable bytes.
    */
-  chunk(): Uint8Array {
+  chunk(): Uint8Array<B> {
     return this.#view;
   }
 
@@ -93,17 +101,19 @@ export class IoBuf {
    * @param end One past the last byte, default the length.
    * @returns A new `IoBuf` over the same memory. Bad ranges throw `RangeError`.
    */
-  slice(start = 0, end: number = this.#view.length): IoBuf {
+  slice(start = 0, end: number = this.#view.length): IoBuf<B> {
     checkRange(start, end, this.#view.length);
     return new IoBuf(this.#view.subarray(start, end));
   }
 
   /**
-   * The readable bytes as one plain `Uint8Array` (zero-copy).
+   * The readable bytes as one plain `Uint8Array` (zero-copy): a view of the
+   * memory this buffer wraps, so `Uint8Array<ArrayBuffer>` unless it wraps
+   * other memory.
    *
    * @returns A view of the readable bytes.
    */
-  bytes(): Uint8Array {
+  bytes(): Uint8Array<B> {
     return this.#view;
   }
 }

@@ -11,6 +11,12 @@ import { checkRange, plain } from "./_view.ts";
  * A writable buffer with a fixed capacity and a length (the readable bytes at
  * its front). The capacity never grows: writing past it throws `RangeError`.
  *
+ * `B` is the type of the memory it uses: `ArrayBuffer` (the default) for
+ * buffers this library allocates ({@linkcode IoBufMut.withCapacity},
+ * {@linkcode IoBufMut.zeroed}, `readAt` results), so their
+ * {@linkcode IoBufMut.bytes} go straight to WebCrypto or `new File([...])`;
+ * a buffer over the caller's `Uint8Array<SharedArrayBuffer>` says so.
+ *
  * @example
  * ```ts
  * import { IoBufMut } from "@blobrt/storage/buffers";
@@ -24,8 +30,8 @@ import { checkRange, plain } from "./_view.ts";
  * assert.deepEqual(buf.bytes(), new Uint8Array([1, 2, 3]));
  * ```
  */
-export class IoBufMut {
-  #store: Uint8Array;
+export class IoBufMut<B extends ArrayBufferLike = ArrayBuffer> {
+  #store: Uint8Array<B>;
   #length: number;
 
   /**
@@ -33,8 +39,9 @@ export class IoBufMut {
    *
    * @param bytes The memory to use; default empty.
    */
-  constructor(bytes: Uint8Array = new Uint8Array(0)) {
-    this.#store = plain(bytes);
+  constructor(bytes?: Uint8Array<B>) {
+    // No bytes: an empty buffer, which shares no memory whatever `B` says.
+    this.#store = bytes === undefined ? new Uint8Array(0) as Uint8Array<B> : plain(bytes);
     this.#length = this.#store.length;
   }
 
@@ -54,7 +61,7 @@ export class IoBufMut {
    * @param capacity A non-negative safe integer.
    * @returns The new buffer.
    */
-  static withCapacity(capacity: number): IoBufMut {
+  static withCapacity(capacity: number): IoBufMut<ArrayBuffer> {
     const buf = new IoBufMut(new Uint8Array(checkSize(capacity)));
     buf.#length = 0;
     return buf;
@@ -75,7 +82,7 @@ export class IoBufMut {
    * @param length A non-negative safe integer.
    * @returns The new buffer.
    */
-  static zeroed(length: number): IoBufMut {
+  static zeroed(length: number): IoBufMut<ArrayBuffer> {
     return new IoBufMut(new Uint8Array(checkSize(length)));
   }
 
@@ -99,16 +106,17 @@ export class IoBufMut {
    *
    * @returns A view of the readable bytes.
    */
-  chunk(): Uint8Array {
+  chunk(): Uint8Array<B> {
     return this.bytes();
   }
 
   /**
-   * The readable bytes as one plain `Uint8Array` (zero-copy).
+   * The readable bytes as one plain `Uint8Array` (zero-copy): a view of this
+   * buffer's memory, so `Uint8Array<ArrayBuffer>` unless it wraps other memory.
    *
    * @returns A view of the readable bytes.
    */
-  bytes(): Uint8Array {
+  bytes(): Uint8Array<B> {
     return this.#length === this.#store.length
       ? this.#store
       : this.#store.subarray(0, this.#length);
@@ -164,7 +172,7 @@ export class IoBufMut {
    * @param end One past the last byte, default the length.
    * @returns An `IoBuf` over the same memory. Bad ranges throw `RangeError`.
    */
-  slice(start = 0, end: number = this.#length): IoBuf {
+  slice(start = 0, end: number = this.#length): IoBuf<B> {
     checkRange(start, end, this.#length);
     return new IoBuf(this.#store.subarray(start, end));
   }
@@ -174,7 +182,7 @@ export class IoBufMut {
    *
    * @returns An `IoBuf` over the same memory.
    */
-  freeze(): IoBuf {
+  freeze(): IoBuf<B> {
     return new IoBuf(this.bytes());
   }
 }

@@ -11,6 +11,11 @@ import { checkRange, concat, plain } from "./_view.ts";
  * Ordered chunks of {@linkcode IoBuf}, for vectored writes. Empty chunks are
  * never stored. Iterating yields each readable chunk as a `Uint8Array`.
  *
+ * `B` is the type of the memory the chunks view (`ArrayBuffer` by default, as
+ * for {@linkcode IoBuf}). A copy this class makes ({@linkcode IoBufs.bytes} and
+ * {@linkcode IoBufs.coalesce} of several chunks) is always an `ArrayBuffer`, so
+ * for the default `B` their results are `Uint8Array<ArrayBuffer>`.
+ *
  * @example
  * ```ts
  * import { IoBufs } from "@blobrt/storage/buffers";
@@ -26,10 +31,10 @@ import { checkRange, concat, plain } from "./_view.ts";
  * assert.equal(new TextDecoder().decode(bufs.chunk()), "world");
  * ```
  */
-export class IoBufs implements Iterable<Uint8Array> {
+export class IoBufs<B extends ArrayBufferLike = ArrayBuffer> implements Iterable<Uint8Array<B>> {
   // Views, not the caller's IoBuf objects: moving an IoBuf's cursor later must
   // not change what was pushed.
-  #chunks: Uint8Array[] = [];
+  #chunks: Uint8Array<B>[] = [];
   #head = 0;
   #length = 0;
 
@@ -38,9 +43,10 @@ export class IoBufs implements Iterable<Uint8Array> {
    *
    * @param chunks `Uint8Array`s or `IoBuf`s.
    */
-  constructor(chunks: Iterable<Uint8Array | IoBuf> = []) {
+  constructor(chunks: Iterable<Uint8Array<B> | IoBuf<B>> = []) {
     if (Array.isArray(chunks)) {
-      for (let i = 0; i < chunks.length; i++) this.push(chunks[i]);
+      // `i < length`: the element is there (a hole is `undefined`, which `push` rejects).
+      for (let i = 0; i < chunks.length; i++) this.push(chunks[i]!);
     } else {
       for (const c of chunks) this.push(c);
     }
@@ -51,7 +57,7 @@ export class IoBufs implements Iterable<Uint8Array> {
    *
    * @param chunk A `Uint8Array` or `IoBuf`.
    */
-  push(chunk: Uint8Array | IoBuf): void {
+  push(chunk: Uint8Array<B> | IoBuf<B>): void {
     const view = chunk instanceof IoBuf ? chunk.bytes() : plain(chunk);
     if (view.length === 0) return;
     this.#chunks.push(view);
@@ -87,8 +93,11 @@ export class IoBufs implements Iterable<Uint8Array> {
    *
    * @returns A view of the first chunk.
    */
-  chunk(): Uint8Array {
-    return this.#head < this.#chunks.length ? this.#chunks[this.#head] : new Uint8Array(0);
+  chunk(): Uint8Array<B> {
+    // `#head < length`: in range. No chunk: an empty array, which shares no memory.
+    return this.#head < this.#chunks.length
+      ? this.#chunks[this.#head]!
+      : new Uint8Array(0) as Uint8Array<B>;
   }
 
   /**
@@ -100,7 +109,8 @@ export class IoBufs implements Iterable<Uint8Array> {
     checkRange(n, n, this.#length);
     this.#length -= n;
     while (n > 0) {
-      const c = this.#chunks[this.#head];
+      // n <= the bytes left, all in chunks from #head on: the chunk is there.
+      const c = this.#chunks[this.#head]!;
       if (n >= c.length) {
         n -= c.length;
         this.#head++;
@@ -117,24 +127,25 @@ export class IoBufs implements Iterable<Uint8Array> {
    *
    * @returns One buffer holding every readable byte.
    */
-  coalesce(): IoBuf {
+  coalesce(): IoBuf<B | ArrayBuffer> {
     return new IoBuf(this.bytes());
   }
 
   /**
    * The readable bytes as one plain `Uint8Array`: zero-copy for one chunk, one
-   * copy otherwise.
+   * copy (an `ArrayBuffer`) otherwise.
    *
    * @returns Every readable byte.
    */
-  bytes(): Uint8Array {
+  bytes(): Uint8Array<B | ArrayBuffer> {
+    // One chunk left: it is at #head.
     return this.chunkCount === 1
-      ? this.#chunks[this.#head]
+      ? this.#chunks[this.#head]!
       : concat(this, new Uint8Array(this.#length));
   }
 
   /** Yields each readable chunk, in order. */
-  *[Symbol.iterator](): Iterator<Uint8Array> {
-    for (let i = this.#head; i < this.#chunks.length; i++) yield this.#chunks[i];
+  *[Symbol.iterator](): Iterator<Uint8Array<B>> {
+    for (let i = this.#head; i < this.#chunks.length; i++) yield this.#chunks[i]!; // i < length
   }
 }

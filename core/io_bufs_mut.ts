@@ -14,6 +14,11 @@ import { checkRange, concat } from "./_view.ts";
  * chunks without capacity are dropped. Iterating yields each non-empty readable
  * chunk as a `Uint8Array`.
  *
+ * `B` is the type of the chunks' memory: `ArrayBuffer` (the default) for what
+ * `readAt` returns and for buffers over `ArrayBuffer`-backed arrays, so
+ * {@linkcode IoBufsMut.bytes} goes straight to WebCrypto or `new File([...])`.
+ * A copy this class makes (several chunks coalesced) is always an `ArrayBuffer`.
+ *
  * @example
  * ```ts
  * import { IoBufMut, IoBufsMut } from "@blobrt/storage/buffers";
@@ -30,8 +35,8 @@ import { checkRange, concat } from "./_view.ts";
  * assert.equal(bufs.buffers()[0], a);
  * ```
  */
-export class IoBufsMut implements Iterable<Uint8Array> {
-  readonly #chunks: IoBufMut[];
+export class IoBufsMut<B extends ArrayBufferLike = ArrayBuffer> implements Iterable<Uint8Array<B>> {
+  readonly #chunks: IoBufMut<B>[];
   #head = 0;
 
   /**
@@ -41,7 +46,9 @@ export class IoBufsMut implements Iterable<Uint8Array> {
    *
    * @param chunks One `IoBufMut` or `Uint8Array`, or an iterable of them.
    */
-  constructor(chunks: IoBufMut | Uint8Array | Iterable<Uint8Array | IoBufMut> = []) {
+  constructor(
+    chunks: IoBufMut<B> | Uint8Array<B> | Iterable<Uint8Array<B> | IoBufMut<B>> = [],
+  ) {
     if (chunks instanceof Uint8Array || chunks instanceof IoBufMut) {
       const buf = chunks instanceof IoBufMut ? chunks : new IoBufMut(chunks);
       this.#chunks = buf.capacity > 0 ? [buf] : [];
@@ -56,7 +63,7 @@ export class IoBufsMut implements Iterable<Uint8Array> {
    *
    * @param chunk A `Uint8Array` or `IoBufMut`.
    */
-  push(chunk: Uint8Array | IoBufMut): void {
+  push(chunk: Uint8Array<B> | IoBufMut<B>): void {
     const buf = chunk instanceof IoBufMut ? chunk : new IoBufMut(chunk);
     if (buf.capacity > 0) this.#chunks.push(buf);
   }
@@ -64,7 +71,7 @@ export class IoBufsMut implements Iterable<Uint8Array> {
   /** Total readable bytes. */
   get length(): number {
     let n = 0;
-    for (let i = this.#head; i < this.#chunks.length; i++) n += this.#chunks[i].length;
+    for (let i = this.#head; i < this.#chunks.length; i++) n += this.#chunks[i]!.length; // i < length
     return n;
   }
 
@@ -76,7 +83,7 @@ export class IoBufsMut implements Iterable<Uint8Array> {
   /** Total capacity of the chunks left. */
   get capacity(): number {
     let n = 0;
-    for (let i = this.#head; i < this.#chunks.length; i++) n += this.#chunks[i].capacity;
+    for (let i = this.#head; i < this.#chunks.length; i++) n += this.#chunks[i]!.capacity; // i < length
     return n;
   }
 
@@ -90,7 +97,7 @@ export class IoBufsMut implements Iterable<Uint8Array> {
    *
    * @returns The chunks.
    */
-  buffers(): readonly IoBufMut[] {
+  buffers(): readonly IoBufMut<B>[] {
     return this.#head === 0 ? this.#chunks : this.#chunks.slice(this.#head);
   }
 
@@ -108,11 +115,13 @@ export class IoBufsMut implements Iterable<Uint8Array> {
    *
    * @returns A view of that chunk.
    */
-  chunk(): Uint8Array {
+  chunk(): Uint8Array<B> {
     for (let i = this.#head; i < this.#chunks.length; i++) {
-      if (this.#chunks[i].length > 0) return this.#chunks[i].bytes();
+      const c = this.#chunks[i]!; // i < length
+      if (c.length > 0) return c.bytes();
     }
-    return new Uint8Array(0);
+    // Nothing readable: an empty array, which shares no memory.
+    return new Uint8Array(0) as Uint8Array<B>;
   }
 
   /**
@@ -125,13 +134,14 @@ export class IoBufsMut implements Iterable<Uint8Array> {
   advance(n: number): void {
     checkRange(n, n, this.length);
     while (n > 0) {
-      const c = this.#chunks[this.#head];
+      // n <= the bytes left, all in chunks from #head on: the chunk is there.
+      const c = this.#chunks[this.#head]!;
       const take = Math.min(n, c.length);
       c.advance(take);
       n -= take;
       if (c.length === 0 && n > 0) this.#head++;
     }
-    while (this.#head < this.#chunks.length && this.#chunks[this.#head].capacity === 0) {
+    while (this.#head < this.#chunks.length && this.#chunks[this.#head]!.capacity === 0) {
       this.#head++;
     }
   }
@@ -142,19 +152,19 @@ export class IoBufsMut implements Iterable<Uint8Array> {
    *
    * @returns One buffer holding every readable byte.
    */
-  coalesce(): IoBufMut {
-    if (this.chunkCount === 1) return this.#chunks[this.#head];
+  coalesce(): IoBufMut<B | ArrayBuffer> {
+    if (this.chunkCount === 1) return this.#chunks[this.#head]!; // one chunk left: at #head
     return new IoBufMut(concat(this));
   }
 
   /**
    * The readable bytes as one plain `Uint8Array`: zero-copy when they lie in one
-   * chunk, one copy otherwise.
+   * chunk, one copy (an `ArrayBuffer`) otherwise.
    *
    * @returns Every readable byte.
    */
-  bytes(): Uint8Array {
-    let only: Uint8Array | undefined;
+  bytes(): Uint8Array<B | ArrayBuffer> {
+    let only: Uint8Array<B> | undefined;
     for (const b of this) {
       if (only !== undefined) return concat(this);
       only = b;
@@ -163,9 +173,9 @@ export class IoBufsMut implements Iterable<Uint8Array> {
   }
 
   /** Yields each non-empty readable chunk, in order. */
-  *[Symbol.iterator](): Iterator<Uint8Array> {
+  *[Symbol.iterator](): Iterator<Uint8Array<B>> {
     for (let i = this.#head; i < this.#chunks.length; i++) {
-      const c = this.#chunks[i];
+      const c = this.#chunks[i]!; // i < length
       if (c.length > 0) yield c.bytes();
     }
   }

@@ -2,6 +2,13 @@
  * Partition and blob names: validation, and the lowercase hex that names blob
  * files on disk.
  *
+ * - A partition name is 1 to 255 ASCII letters, digits, `-` and `_` (a
+ *   directory name); anything else is `PartitionNameInvalid`.
+ * - A blob name is 1 to 127 bytes (its hex, two characters a byte, must fit a
+ *   255-byte file name). A string stands for its UTF-8 bytes and must be
+ *   well-formed UTF-16: a lone surrogate, which UTF-8 cannot encode (it would
+ *   silently become U+FFFD and collide with another name), is a `TypeError`.
+ *
  * @example
  * ```ts
  * import { blobNameBytes, fromHex, toHex } from "@blobrt/storage/driver";
@@ -16,12 +23,18 @@
 
 import { StorageError } from "./errors.ts";
 
+/** Longest partition name, in characters (all ASCII, so bytes too). */
+const MAX_PARTITION = 255;
+/** Longest blob name, in bytes: its hex must fit a 255-byte file name. */
+const MAX_BLOB_NAME = 127;
 const PARTITION = /^[A-Za-z0-9_-]+$/;
+/** In `u` mode a surrogate pair is one code point, so this finds only lone surrogates. */
+const LONE_SURROGATE = /[\uD800-\uDFFF]/u;
 const HEX = /^(?:[0-9a-f]{2})+$/;
 const encoder = new TextEncoder();
 
 /**
- * Whether `partition` is a valid partition name: a non-empty string of only
+ * Whether `partition` is a valid partition name: 1 to 255 characters, only
  * ASCII letters, digits, `-` and `_`.
  *
  * @example
@@ -31,17 +44,20 @@ const encoder = new TextEncoder();
  *
  * assert.ok(isPartitionName("logs-1"));
  * assert.ok(!isPartitionName("a/b"));
+ * assert.ok(!isPartitionName("x".repeat(256)));
  * ```
  *
  * @param partition The value to test.
  * @returns `true` for a valid name.
  */
 export function isPartitionName(partition: unknown): partition is string {
-  return typeof partition === "string" && PARTITION.test(partition);
+  return typeof partition === "string" && partition.length <= MAX_PARTITION &&
+    PARTITION.test(partition);
 }
 
 /**
- * Checks a partition name: non-empty, only ASCII letters, digits, `-` and `_`.
+ * Checks a partition name: 1 to 255 characters, only ASCII letters, digits,
+ * `-` and `_`.
  *
  * @example
  * ```ts
@@ -64,7 +80,8 @@ export function validatePartitionName(partition: string): void {
 }
 
 /**
- * The bytes of a blob name: a `Uint8Array` as is, a string as its UTF-8 bytes.
+ * The bytes of a blob name, checked: a `Uint8Array` as is (not copied), a
+ * string as its UTF-8 bytes (a new `Uint8Array<ArrayBuffer>`).
  *
  * @example
  * ```ts
@@ -73,20 +90,37 @@ export function validatePartitionName(partition: string): void {
  *
  * assert.deepEqual(blobNameBytes("é"), new Uint8Array([0xc3, 0xa9]));
  * assert.throws(() => blobNameBytes(""), RangeError);
+ * assert.throws(() => blobNameBytes(new Uint8Array(128)), RangeError);
+ * assert.throws(() => blobNameBytes("\ud800"), TypeError);
  * ```
  *
  * @param name The blob name.
- * @returns Its bytes.
- * @throws {TypeError} When it is neither a string nor a `Uint8Array`.
- * @throws {RangeError} When it is empty.
+ * @returns Its bytes: `name` itself for a `Uint8Array`, so the memory type is
+ * the caller's; `Uint8Array<ArrayBuffer>` for a string.
+ * @throws {TypeError} When it is neither a string nor a `Uint8Array`, or is a
+ * string with a lone surrogate.
+ * @throws {RangeError} When it is empty or longer than 127 bytes.
  */
-export function blobNameBytes(name: Uint8Array | string): Uint8Array {
-  let bytes: Uint8Array;
-  if (typeof name === "string") bytes = encoder.encode(name);
-  else if (name instanceof Uint8Array) bytes = name;
+export function blobNameBytes<B extends ArrayBufferLike = ArrayBuffer>(
+  name: Uint8Array<B> | string,
+): Uint8Array<B | ArrayBuffer> {
+  let bytes: Uint8Array<B | ArrayBuffer>;
+  if (typeof name === "string") {
+    // More than 127 UTF-16 units is more than 127 UTF-8 bytes: no need to encode it.
+    if (name.length > MAX_BLOB_NAME) throw tooLong(name.length, "UTF-16 units");
+    if (LONE_SURROGATE.test(name)) {
+      throw new TypeError("blob name must be well-formed UTF-16 (it has a lone surrogate)");
+    }
+    bytes = encoder.encode(name);
+  } else if (name instanceof Uint8Array) bytes = name;
   else throw new TypeError(`blob name must be a string or Uint8Array, got ${typeof name}`);
   if (bytes.length === 0) throw new RangeError("blob name must not be empty");
+  if (bytes.length > MAX_BLOB_NAME) throw tooLong(bytes.length, "bytes");
   return bytes;
+}
+
+function tooLong(length: number, unit: string): RangeError {
+  return new RangeError(`blob name must be at most ${MAX_BLOB_NAME} bytes, got ${length} ${unit}`);
 }
 
 /**
@@ -105,7 +139,8 @@ export function blobNameBytes(name: Uint8Array | string): Uint8Array {
  */
 export function toHex(bytes: Uint8Array): string {
   let out = "";
-  for (let i = 0; i < bytes.length; i++) out += HEX_DIGITS[bytes[i]];
+  // A byte is 0..255, and HEX_DIGITS has 256 entries.
+  for (let i = 0; i < bytes.length; i++) out += HEX_DIGITS[bytes[i]!];
   return out;
 }
 
@@ -131,7 +166,7 @@ const HEX_DIGITS: readonly string[] = Array.from(
  * @param hex The string to parse.
  * @returns The bytes, or `undefined` when it is not canonical lowercase hex.
  */
-export function fromHex(hex: string): Uint8Array | undefined {
+export function fromHex(hex: string): Uint8Array<ArrayBuffer> | undefined {
   if (!HEX.test(hex)) return undefined;
   const out = new Uint8Array(hex.length / 2);
   for (let i = 0; i < out.length; i++) out[i] = parseInt(hex.slice(2 * i, 2 * i + 2), 16);
@@ -156,6 +191,6 @@ export function fromHex(hex: string): Uint8Array | undefined {
  */
 export function compareBytes(a: Uint8Array, b: Uint8Array): number {
   const n = Math.min(a.length, b.length);
-  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i] - b[i];
+  for (let i = 0; i < n; i++) if (a[i] !== b[i]) return a[i]! - b[i]!; // i < n <= both lengths
   return a.length - b.length;
 }

@@ -66,8 +66,8 @@
  *   `OffsetOverflow`, `PartitionNameInvalid`, `BlobInsufficientLength`,
  *   `PartitionMissing`, … are all recorded.
  * - Not recorded: calls whose arguments fail the shared type and range checks
- *   of `core/args.ts`, `core/names.ts` and `core/header.ts` (an empty or
- *   non-bytes name, a bad version range, a non-string partition, a negative or
+ *   of `core/args.ts`, `core/names.ts` and `core/header.ts` (an empty,
+ *   non-bytes or ill-formed name, or one over 127 bytes, a bad version range, a non-string partition, a negative or
  *   fractional offset or length, data or a read target of the wrong type, a
  *   non-boolean `sync`). Every driver runs those checks first, so the wrapper
  *   runs them itself before recording and throws the very `TypeError` or
@@ -395,7 +395,7 @@ export class AuditedStorage implements Storage {
    * @param partition Partition name.
    * @returns The blob names, sorted bytewise.
    */
-  async scan(partition: string): Promise<Uint8Array[]> {
+  async scan(partition: string): Promise<Uint8Array<ArrayBuffer>[]> {
     checkPartitionType(partition);
     fold(this.#auditor, record(SCAN, field(wtf8(partition)), 0));
     return await this.#inner.scan(partition);

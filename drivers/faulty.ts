@@ -83,244 +83,27 @@
  * @module
  */
 
-import {
-  checkOpenArgs,
-  checkRead,
-  checkReadBuf,
-  checkRemoveArgs,
-  checkResize,
-  checkStorage,
-  checkSync,
-  checkWrite,
-} from "../core/args.ts";
+import { checkOpenArgs, checkRemoveArgs, checkStorage } from "../core/args.ts";
 import { StorageError } from "../core/errors.ts";
-import type { IoBufsMut } from "../core/io_bufs_mut.ts";
 import { toHex, validatePartitionName } from "../core/names.ts";
-import { checkSeed, SeededRandom } from "../core/random.ts";
-import { concat } from "../core/_view.ts";
-import { Serial } from "../core/_serial.ts";
-import type { Blob, BlobName, OpenedBlob, OpenOptions, Storage } from "../core/types.ts";
-import type { ReadTarget, WriteData, WriteOptions } from "../core/types.ts";
 import { openedBlob } from "../core/opened.ts";
+import { Serial } from "../core/_serial.ts";
+import type { BlobName, OpenedBlob, OpenOptions, Storage } from "../core/types.ts";
+import { FaultyBlob } from "./_faulty_blob.ts";
+import { Core, type Generation, injected, replay } from "./_faulty_state.ts";
+import type { FaultyConfig } from "./faulty_config.ts";
 
-/** The `reason` of every injected fault: `"injected storage fault"`. */
-export const INJECTED_FAULT_REASON = "injected storage fault";
+export {
+  type FaultRates,
+  type FaultyConfig,
+  INJECTED_FAULT_REASON,
+  isInjectedFault,
+  type PartialWriteMode,
+} from "./faulty_config.ts";
 
-/**
- * Whether `err` is a fault injected by {@linkcode FaultyStorage}: a
- * `StorageError` with code `Io` and reason {@linkcode INJECTED_FAULT_REASON}.
- *
- * @example
- * ```ts
- * import { isInjectedFault } from "@blobrt/storage/faulty";
- * import { StorageError } from "@blobrt/storage/errors";
- * import assert from "node:assert/strict";
- *
- * assert.ok(isInjectedFault(new StorageError("Io", { reason: "injected storage fault" })));
- * assert.ok(!isInjectedFault(new StorageError("Io", { reason: "disk on fire" })));
- * assert.ok(!isInjectedFault(new Error("injected storage fault")));
- * ```
- *
- * @param err The value to test.
- * @returns `true` for an injected fault.
- */
-export function isInjectedFault(err: unknown): err is StorageError {
-  return err instanceof StorageError && err.code === "Io" && err.reason === INJECTED_FAULT_REASON;
-}
-
-// ---------------------------------------------------------------------------
-// The generator
-
-function checkProbability(p: unknown, what: string): number {
-  if (typeof p !== "number") throw new TypeError(`${what} must be a number, got ${typeof p}`);
-  if (!(p >= 0 && p <= 1)) throw new RangeError(`${what} must be in [0, 1], got ${p}`);
-  return p;
-}
-
-// ---------------------------------------------------------------------------
-// Configuration
-
-/**
- * The probability, in `[0, 1]`, that each operation fails. A rate left out
- * is 0; rates of exactly 0 or 1 draw no randomness.
- */
-export interface FaultRates {
-  /** `open`: fails before the inner storage is called (nothing is created). */
-  open?: number;
-  /** `readAt` and `readAtBuf`. */
-  read?: number;
-  /** `writeAt`; what a failed write keeps is set by {@linkcode FaultyConfig.partialWrites}. */
-  write?: number;
-  /** `sync`, and the sync of a `{ sync: true }` write (drawn after its `write` draw passes). */
-  sync?: number;
-  /** `resize`; see {@linkcode FaultyConfig.partialResizes}. */
-  resize?: number;
-  /** `remove`, of a blob or a partition: nothing is removed. */
-  remove?: number;
-  /** `scan`. */
-  scan?: number;
-}
-
-/**
- * What a failed write keeps, all written without sync before it rejects:
- * - `"none"`: nothing;
- * - `"prefix"`: the first `k` bytes, `k` uniform in `[0, n)` (one draw);
- * - `"subset"`: each byte independently with probability 1/2 (one draw per 32
- *   bytes), written as one inner write per run of kept bytes, in order.
- */
-export type PartialWriteMode = "none" | "prefix" | "subset";
-
-/** The configuration of a {@linkcode FaultyStorage}. */
-export interface FaultyConfig {
-  /** Seeds the generator ({@linkcode SeededRandom}); any safe integer. */
-  seed: number;
-  /** Per-operation failure probabilities; each defaults to 0. */
-  rates?: FaultRates;
-  /** What a failed write keeps; default `"none"`. */
-  partialWrites?: PartialWriteMode;
-  /**
-   * Whether a failed resize from `old` to `n` first resizes to a length
-   * uniform strictly between them (one draw; skipped when `|n - old| < 2`),
-   * without sync. Default `false`.
-   */
-  partialResizes?: boolean;
-  /**
-   * At {@linkcode FaultyStorage.crash}, the probability that each unsynced
-   * write or resize is kept. Default 0: a crash keeps only what was synced,
-   * exactly as the inner storage's own crash does.
-   */
-  retention?: number;
-  /**
-   * At {@linkcode FaultyStorage.crash}, the probability that a kept unsynced
-   * write is torn: only a strict prefix of it (uniform length, possibly empty)
-   * is kept. Default 0.
-   */
-  tearing?: number;
-}
-
-const RATE_KEYS = ["open", "read", "write", "sync", "resize", "remove", "scan"] as const;
-const CONFIG_KEYS = new Set([
-  "seed",
-  "rates",
-  "partialWrites",
-  "partialResizes",
-  "retention",
-  "tearing",
-]);
-const PARTIAL_WRITES: readonly string[] = ["none", "prefix", "subset"];
-
-type Rates = { [K in (typeof RATE_KEYS)[number]]: number };
-
-function checkConfig(config: FaultyConfig): {
-  rates: Rates;
-  partialWrites: PartialWriteMode;
-  partialResizes: boolean;
-  retention: number;
-  tearing: number;
-} {
-  if (typeof config !== "object" || config === null || Array.isArray(config)) {
-    throw new TypeError("FaultyStorage config must be an object { seed, rates?, ... }");
-  }
-  for (const key of Object.keys(config)) {
-    if (!CONFIG_KEYS.has(key)) throw new TypeError(`unknown FaultyStorage config key: ${key}`);
-  }
-  checkSeed(config.seed);
-  const rates = {} as Rates;
-  const given: unknown = config.rates;
-  if (
-    given !== undefined && (typeof given !== "object" || given === null || Array.isArray(given))
-  ) {
-    throw new TypeError("rates must be an object");
-  }
-  const table = (given ?? {}) as Record<string, unknown>;
-  for (const key of Object.keys(table)) {
-    if (!(RATE_KEYS as readonly string[]).includes(key)) {
-      throw new TypeError(`unknown fault rate: ${key}`);
-    }
-  }
-  for (const key of RATE_KEYS) {
-    const v = table[key];
-    rates[key] = v === undefined ? 0 : checkProbability(v, `rates.${key}`);
-  }
-  const partialWrites: unknown = config.partialWrites ?? "none";
-  if (typeof partialWrites !== "string") {
-    throw new TypeError(`partialWrites must be a string, got ${typeof partialWrites}`);
-  }
-  if (!PARTIAL_WRITES.includes(partialWrites)) {
-    throw new RangeError(
-      `partialWrites must be "none", "prefix" or "subset", got ${JSON.stringify(partialWrites)}`,
-    );
-  }
-  const partialResizes: unknown = config.partialResizes ?? false;
-  if (typeof partialResizes !== "boolean") {
-    throw new TypeError(`partialResizes must be a boolean, got ${typeof partialResizes}`);
-  }
-  const retention = config.retention === undefined
-    ? 0
-    : checkProbability(config.retention, "retention");
-  const tearing = config.tearing === undefined ? 0 : checkProbability(config.tearing, "tearing");
-  return {
-    rates,
-    partialWrites: partialWrites as PartialWriteMode,
-    partialResizes,
-    retention,
-    tearing,
-  };
-}
-
-// ---------------------------------------------------------------------------
-// Shared state
-
-/** An unsynced write (or a durable sync write) or resize, as issued to the inner blob. */
-type Op =
-  | { seq: number; kind: "write"; offset: number; data: Uint8Array; durable: boolean }
-  | { seq: number; kind: "resize"; length: number };
-
-/** One blob file: shared by the handles opened on it until it is removed. */
-interface Generation {
-  partition: string;
-  name: Uint8Array;
-  hex: string;
-  version: number;
-  removed: boolean;
-}
-
-/** What the storage and its handles share. */
-class Core {
-  readonly rng: SeededRandom;
-  readonly rates: Rates;
-  readonly partialWrites: PartialWriteMode;
-  readonly partialResizes: boolean;
-  readonly retention: number;
-  readonly tearing: number;
-  /** Whether to record operations for crash replay (a crash can keep some). */
-  readonly logging: boolean;
-  readonly handles = new Set<FaultyBlob>();
-  seq = 0;
-
-  constructor(config: FaultyConfig, canCrash: boolean) {
-    const c = checkConfig(config);
-    this.rng = new SeededRandom(config.seed);
-    this.rates = c.rates;
-    this.partialWrites = c.partialWrites;
-    this.partialResizes = c.partialResizes;
-    this.retention = c.retention;
-    this.tearing = c.tearing;
-    this.logging = canCrash && c.retention > 0;
-  }
-}
-
-function injected(partition: string, blob?: string): StorageError {
-  return new StorageError("Io", { reason: INJECTED_FAULT_REASON, partition, blob });
-}
-
-const SYNC: WriteOptions = Object.freeze({ sync: true });
 const noop = (): void => {};
 
 type Crashable = Storage & { crash(): unknown };
-
-// ---------------------------------------------------------------------------
-// The storage
 
 /**
  * A {@linkcode Storage} that wraps another one and injects seeded,
@@ -431,7 +214,7 @@ export class FaultyStorage implements Storage {
    * @param partition Partition name.
    * @returns The names.
    */
-  async scan(partition: string): Promise<Uint8Array[]> {
+  async scan(partition: string): Promise<Uint8Array<ArrayBuffer>[]> {
     validatePartitionName(partition);
     const fail = this.#core.rng.chance(this.#core.rates.scan);
     const epoch = this.#epoch;
@@ -477,50 +260,15 @@ export class FaultyStorage implements Storage {
     if (typeof inner.crash !== "function") {
       throw new TypeError("FaultyStorage.crash needs an inner storage with a crash() method");
     }
-    const core = this.#core;
-    const pending: { gen: Generation; op: Op }[] = [];
-    for (const handle of core.handles) {
-      for (const op of handle.kill()) pending.push({ gen: handle.gen, op });
-    }
-    core.handles.clear();
+    const pending = this.#core.killAll();
     this.#gens.clear();
     this.#epoch++;
     const innerDone = inner.crash.call(this.#inner);
-    pending.sort((x, y) => x.op.seq - y.op.seq);
-    const plans = new Map<Generation, { ops: Op[]; replay: boolean }>();
-    for (const { gen, op } of pending) {
-      let kept: Op | undefined = op;
-      const durable = op.kind === "write" && op.durable;
-      if (!durable) {
-        if (!core.rng.chance(core.retention)) kept = undefined;
-        else if (op.kind === "write" && core.rng.chance(core.tearing)) {
-          const k = core.rng.below(op.data.length);
-          kept = k === 0 ? undefined : { ...op, data: op.data.subarray(0, k) };
-        }
-      }
-      if (kept === undefined) continue;
-      let plan = plans.get(gen);
-      if (plan === undefined) plans.set(gen, plan = { ops: [], replay: false });
-      plan.ops.push(kept);
-      if (!durable) plan.replay = true;
-    }
+    const plans = this.#core.survivors(pending);
     const target = this.#inner;
     return this.#serial.run(async () => {
       await innerDone;
-      for (const [gen, plan] of plans) {
-        if (!plan.replay) continue;
-        const versions = { min: gen.version, max: gen.version };
-        const { blob } = await target.open(gen.partition, gen.name, { versions });
-        try {
-          for (const op of plan.ops) {
-            if (op.kind === "write") await blob.writeAt(op.offset, op.data);
-            else await blob.resize(op.length);
-          }
-          await blob.sync();
-        } finally {
-          await blob.close();
-        }
-      }
+      await replay(target, plans);
     });
   }
 
@@ -542,186 +290,5 @@ export class FaultyStorage implements Storage {
     // Handles opened before keep working (read-after-remove), on a file that no
     // longer has a name: nothing of it can come back at a crash.
     for (const handle of this.#core.handles) if (handle.gen.removed) handle.forget();
-  }
-}
-
-// ---------------------------------------------------------------------------
-// The blob
-
-/** A handle: checks, draws, then forwards to the inner blob, recording for replay. */
-class FaultyBlob implements Blob {
-  readonly gen: Generation;
-  #core: Core;
-  #inner: Blob;
-  /** The logical size as issued so far (for partial resizes). */
-  #size: number;
-  #closed = false;
-  /** Writes and resizes issued since the last successful sync, in issue order. */
-  #log: Op[] = [];
-
-  constructor(core: Core, inner: Blob, gen: Generation, size: number) {
-    this.#core = core;
-    this.#inner = inner;
-    this.gen = gen;
-    this.#size = size;
-  }
-
-  async readAt(offset: number, length: number): Promise<IoBufsMut> {
-    checkRead(offset, length, this.#closed);
-    this.#maybeFail(this.#core.rates.read);
-    return await this.#inner.readAt(offset, length);
-  }
-
-  async readAtBuf(offset: number, length: number, target: ReadTarget): Promise<IoBufsMut> {
-    checkReadBuf(offset, length, target, this.#closed);
-    this.#maybeFail(this.#core.rates.read);
-    return await this.#inner.readAtBuf(offset, length, target);
-  }
-
-  async writeAt(offset: number, data: WriteData, options?: WriteOptions): Promise<void> {
-    const { chunks, length, sync } = checkWrite(offset, data, options, this.#closed);
-    const core = this.#core;
-    if (core.rng.chance(core.rates.write)) {
-      await this.#partialWrite(offset, chunks, length);
-      throw this.#fault();
-    }
-    if (sync && core.rng.chance(core.rates.sync)) {
-      await this.#write(offset, chunks, length, false);
-      throw this.#fault();
-    }
-    await this.#write(offset, chunks, length, sync);
-  }
-
-  async resize(length: number): Promise<void> {
-    checkResize(length, this.#closed);
-    const core = this.#core;
-    if (core.rng.chance(core.rates.resize)) {
-      const old = this.#size;
-      const gap = Math.abs(length - old);
-      if (core.partialResizes && gap >= 2) {
-        await this.#resize(Math.min(old, length) + 1 + core.rng.below(gap - 1));
-      }
-      throw this.#fault();
-    }
-    await this.#resize(length);
-  }
-
-  async sync(): Promise<void> {
-    checkSync(this.#closed);
-    this.#maybeFail(this.#core.rates.sync);
-    // The inner blob syncs what it was issued so far: that is now durable.
-    this.#log = [];
-    await this.#inner.sync();
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.kill();
-    this.#core.handles.delete(this);
-    await this.#inner.close();
-  }
-
-  [Symbol.asyncDispose](): Promise<void> {
-    return this.close();
-  }
-
-  /** Closes this handle (the inner one is the caller's business); returns its log. */
-  kill(): Op[] {
-    const log = this.#log;
-    this.#closed = true;
-    this.#log = [];
-    return log;
-  }
-
-  /** Drops the log: the blob was removed. */
-  forget(): void {
-    this.#log = [];
-  }
-
-  #fault(): StorageError {
-    return injected(this.gen.partition, this.gen.hex);
-  }
-
-  #maybeFail(rate: number): void {
-    if (this.#core.rng.chance(rate)) throw this.#fault();
-  }
-
-  /** Issues one write to the inner blob and records it; resolves when the inner write does. */
-  #write(offset: number, chunks: Uint8Array[], length: number, sync: boolean): Promise<void> {
-    const options = sync ? SYNC : undefined;
-    const data = chunks.length === 1 ? chunks[0] : chunks;
-    if (length === 0) return this.#inner.writeAt(offset, data, options);
-    if (offset + length > this.#size) this.#size = offset + length;
-    const op = this.#record(() => ({
-      seq: 0,
-      kind: "write",
-      offset,
-      data: concat(chunks, new Uint8Array(length)),
-      durable: sync,
-    }));
-    return this.#settle(this.#inner.writeAt(offset, data, options), op);
-  }
-
-  #resize(length: number): Promise<void> {
-    this.#size = length;
-    const op = this.#record(() => ({ seq: 0, kind: "resize", length }));
-    return this.#settle(this.#inner.resize(length), op);
-  }
-
-  /** What a failed write keeps, issued without sync (see {@linkcode PartialWriteMode}). */
-  #partialWrite(offset: number, chunks: Uint8Array[], length: number): Promise<void> {
-    const core = this.#core;
-    if (length === 0 || core.partialWrites === "none") return Promise.resolve();
-    if (core.partialWrites === "prefix") {
-      let k = core.rng.below(length);
-      if (k === 0) return Promise.resolve();
-      const kept: Uint8Array[] = [];
-      for (const c of chunks) {
-        if (k === 0) break;
-        const part = c.length <= k ? c : c.subarray(0, k);
-        kept.push(part);
-        k -= part.length;
-      }
-      let n = 0;
-      for (const c of kept) n += c.length;
-      return this.#write(offset, kept, n, false);
-    }
-    const bytes = chunks.length === 1 ? chunks[0] : concat(chunks, new Uint8Array(length));
-    const keep = new Uint8Array(length);
-    let bits = 0;
-    for (let i = 0; i < length; i++) {
-      if ((i & 31) === 0) bits = core.rng.nextUint32();
-      keep[i] = (bits >>> (i & 31)) & 1;
-    }
-    const writes: Promise<void>[] = [];
-    for (let i = 0; i < length;) {
-      if (keep[i] === 0) {
-        i++;
-        continue;
-      }
-      let j = i + 1;
-      while (j < length && keep[j] === 1) j++;
-      writes.push(this.#write(offset + i, [bytes.subarray(i, j)], j - i, false));
-      i = j;
-    }
-    return Promise.all(writes).then(noop);
-  }
-
-  #record(make: () => Op): Op | undefined {
-    if (!this.#core.logging || this.gen.removed) return undefined;
-    const op = make();
-    op.seq = this.#core.seq++;
-    this.#log.push(op);
-    return op;
-  }
-
-  /** Forgets `op` if the inner call fails: then it did not happen. */
-  #settle(p: Promise<void>, op: Op | undefined): Promise<void> {
-    if (op === undefined) return p;
-    return p.catch((err) => {
-      const i = this.#log.indexOf(op);
-      if (i >= 0) this.#log.splice(i, 1);
-      throw err;
-    });
   }
 }

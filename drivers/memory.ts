@@ -50,7 +50,7 @@ import { openedBlob } from "../core/opened.ts";
 
 /** Growable bytes. Invariant: every byte of `data` at or past `length` is zero. */
 interface Bytes {
-  data: Uint8Array;
+  data: Uint8Array<ArrayBuffer>;
   length: number;
 }
 
@@ -59,12 +59,12 @@ interface Bytes {
  * that logical offset 0 (raw byte 8) is 16-byte aligned: Bun's `set` is about
  * 15× slower into a misaligned destination.
  */
-function alloc(n: number): Uint8Array {
+function alloc(n: number): Uint8Array<ArrayBuffer> {
   return new Uint8Array(n + 8).subarray(8);
 }
 
 /** A copy of the first `length` bytes of `data`, in aligned memory. */
-function copyOf(data: Uint8Array, length: number): Uint8Array {
+function copyOf(data: Uint8Array, length: number): Uint8Array<ArrayBuffer> {
   const out = alloc(length);
   out.set(data.subarray(0, length));
   return out;
@@ -132,7 +132,7 @@ export class MemoryStorage implements Storage {
       file.length = HEADER_SIZE;
     }
     const version = validateHeader(file.data, versions, partition, hex);
-    const blob = new MemoryBlob(file, () => this.#handles.delete(blob));
+    const blob = new MemoryBlob(file, partition, hex, () => this.#handles.delete(blob));
     this.#handles.add(blob);
     return openedBlob(blob, file.length - HEADER_SIZE, version);
   }
@@ -146,13 +146,13 @@ export class MemoryStorage implements Storage {
    */
   async remove(partition: string, name?: BlobName): Promise<void> {
     const bytes = checkRemoveArgs(partition, name);
+    const hex = bytes === undefined ? undefined : toHex(bytes);
     const files = this.#partitions.get(partition);
-    if (files === undefined) throw new StorageError("PartitionMissing", { partition });
-    if (bytes === undefined) {
+    if (files === undefined) throw new StorageError("PartitionMissing", { partition, blob: hex });
+    if (hex === undefined) {
       this.#partitions.delete(partition);
       return;
     }
-    const hex = toHex(bytes);
     if (!files.delete(hex)) throw new StorageError("BlobMissing", { partition, blob: hex });
   }
 
@@ -160,9 +160,9 @@ export class MemoryStorage implements Storage {
    * The blob names of a partition, sorted bytewise.
    *
    * @param partition Partition name.
-   * @returns The names.
+   * @returns The names, each a new `Uint8Array<ArrayBuffer>`.
    */
-  async scan(partition: string): Promise<Uint8Array[]> {
+  async scan(partition: string): Promise<Uint8Array<ArrayBuffer>[]> {
     validatePartitionName(partition);
     const files = this.#partitions.get(partition);
     if (files === undefined) throw new StorageError("PartitionMissing", { partition });
@@ -211,7 +211,7 @@ export class MemoryStorage implements Storage {
    * @param name Blob name.
    * @returns The raw bytes.
    */
-  readRaw(partition: string, name: BlobName): Uint8Array | undefined {
+  readRaw(partition: string, name: BlobName): Uint8Array<ArrayBuffer> | undefined {
     const file = this.#partitions.get(partition)?.get(toHex(blobNameBytes(name)));
     return file?.data.slice(0, file.length);
   }
@@ -252,21 +252,30 @@ class MemoryBlob implements Blob {
   #dirtyFrom = Infinity;
   #dirtyTo = 0;
   #onClose: () => void;
+  /** What every error of this handle carries, built once. */
+  readonly #where: { readonly partition: string; readonly blob: string };
 
-  constructor(file: Bytes, onClose: () => void) {
+  constructor(file: Bytes, partition: string, hex: string, onClose: () => void) {
     this.#file = file;
     this.#live = { data: copyOf(file.data, file.length), length: file.length };
     this.#onClose = onClose;
+    this.#where = { partition, blob: hex };
   }
 
   async readAt(offset: number, length: number): Promise<IoBufsMut> {
-    checkRead(offset, length, this.#closed);
+    checkRead(offset, length, this.#closed, this.#where);
     const start = this.#span(offset, length);
-    return new IoBufsMut(new IoBufMut(this.#live.data.slice(start, start + length)));
+    let copy: Uint8Array<ArrayBuffer>;
+    try {
+      copy = this.#live.data.slice(start, start + length);
+    } catch (cause) {
+      throw this.#error("ReadFailed", cause); // more than this runtime can allocate
+    }
+    return new IoBufsMut(new IoBufMut(copy));
   }
 
   async readAtBuf(offset: number, length: number, target: ReadTarget): Promise<IoBufsMut> {
-    const bufs = checkReadBuf(offset, length, target, this.#closed);
+    const bufs = checkReadBuf(offset, length, target, this.#closed, this.#where);
     let at = this.#span(offset, length);
     for (const chunk of bufs.buffers()) {
       const view = chunk.bytes();
@@ -277,30 +286,35 @@ class MemoryBlob implements Blob {
   }
 
   async writeAt(offset: number, data: WriteData, options?: WriteOptions): Promise<void> {
-    const { chunks, length, sync } = checkWrite(offset, data, options, this.#closed);
+    const { chunks, length, sync } = checkWrite(offset, data, options, this.#closed, this.#where);
     if (length === 0) return;
     const start = offset + HEADER_SIZE;
     const end = start + length;
-    if (end > this.#live.length) setLength(this.#live, end);
+    if (end > this.#live.length) this.#grow("WriteFailed", this.#live, end);
     let at = start;
     for (const chunk of chunks) {
       this.#live.data.set(chunk, at);
       at += chunk.length;
     }
     this.#dirty(start, end);
-    if (sync) copyRange(this.#file, this.#live, start, end);
+    if (sync) {
+      if (end > this.#file.length) this.#grow("BlobSyncFailed", this.#file, end);
+      copyRange(this.#file, this.#live, start, end);
+    }
   }
 
   async resize(length: number): Promise<void> {
-    checkResize(length, this.#closed);
+    checkResize(length, this.#closed, this.#where);
     const end = length + HEADER_SIZE;
+    if (end > this.#live.length) this.#grow("BlobResizeFailed", this.#live, end);
     this.#dirty(Math.min(end, this.#live.length), Math.max(end, this.#live.length));
     setLength(this.#live, end);
   }
 
   async sync(): Promise<void> {
-    checkSync(this.#closed);
+    checkSync(this.#closed, this.#where);
     const live = this.#live;
+    if (this.#file.length < live.length) this.#grow("BlobSyncFailed", this.#file, live.length);
     if (this.#file.length > live.length) setLength(this.#file, live.length);
     if (this.#dirtyFrom < this.#dirtyTo) {
       copyRange(this.#file, live, this.#dirtyFrom, Math.min(this.#dirtyTo, live.length));
@@ -330,9 +344,28 @@ class MemoryBlob implements Blob {
   #span(offset: number, length: number): number {
     const start = offset + HEADER_SIZE;
     if (length > 0 && start + length > this.#live.length) {
-      throw new StorageError("BlobInsufficientLength");
+      throw new StorageError("BlobInsufficientLength", this.#where);
     }
     return start;
+  }
+
+  /**
+   * Sets `b`'s length to `n` (> its length), or rejects with `code`: a legal
+   * size this runtime cannot allocate is a storage failure, not a `RangeError`.
+   */
+  #grow(code: "WriteFailed" | "BlobResizeFailed" | "BlobSyncFailed", b: Bytes, n: number): void {
+    try {
+      setLength(b, n);
+    } catch (cause) {
+      throw this.#error(code, cause);
+    }
+  }
+
+  #error(
+    code: "ReadFailed" | "WriteFailed" | "BlobResizeFailed" | "BlobSyncFailed",
+    cause: unknown,
+  ): StorageError {
+    return new StorageError(code, { ...this.#where, cause });
   }
 
   #dirty(from: number, to: number): void {

@@ -1,8 +1,7 @@
 /**
  * {@linkcode MeteredStorage} (`@blobrt/storage/metered`): wraps any
  * {@linkcode Storage} and counts its blob I/O through the OpenTelemetry metrics
- * API (`@opentelemetry/api`), with the metric names of commonware-runtime's
- * metered storage:
+ * API, with the metric names of commonware-runtime's metered storage:
  *
  * | Metric                        | Instrument      | Counts                                          |
  * | ----------------------------- | --------------- | ----------------------------------------------- |
@@ -38,13 +37,21 @@
  *   wrapper.
  * - `remove` and `scan` are passed through and not counted.
  *
- * The meter is resolved when the storage is constructed: `options.meter`, or
- * else `metrics.getMeter("@blobrt/storage")` from the global meter provider.
- * Install the provider (an OpenTelemetry SDK, or Deno's built-in OpenTelemetry
- * with `OTEL_DENO=true`) before constructing; without one the instruments are
- * the API's no-ops and the wrapper costs a few function calls per operation.
- * The instruments are created once per `MeteredStorage`; two of them on the
- * same meter add into the same metrics.
+ * **The meter, and no dependency.** blobrt does not import `@opentelemetry/api`:
+ * {@linkcode Meter} is our own structural type, the two methods of an
+ * OpenTelemetry `Meter` this wrapper calls, so a `Meter` of any 1.x of the API
+ * (or of an SDK's `MeterProvider.getMeter()`) is accepted as is, and the
+ * application's own copy of the API is the only one. The meter is resolved
+ * when the storage is constructed: `options.meter`, or else the meter
+ * `@blobrt/storage` of the global meter provider, looked up as the API itself
+ * looks it up: the API's 1.x registry `globalThis[Symbol.for("opentelemetry.js.api.1")]`,
+ * used when its `version` is a release `1.x.y`, and its `metrics` property, the
+ * provider that `metrics.setGlobalMeterProvider()` (any 1.x) or Deno's built-in
+ * OpenTelemetry (`OTEL_DENO=true`) put there. Install the provider before
+ * constructing; without one the instruments are our own no-ops and the wrapper
+ * costs a few function calls per operation. A provider installed later is not
+ * seen by storages constructed earlier. The instruments are created once per
+ * `MeteredStorage`; two of them on the same meter add into the same metrics.
  *
  * @example Wrapping a storage (no provider installed: the metrics go nowhere)
  * ```ts
@@ -61,15 +68,10 @@
  * @module
  */
 
-import {
-  type Counter,
-  type Meter as OtelMeter,
-  metrics,
-  type UpDownCounter,
-} from "@opentelemetry/api";
 import { checkRead, checkReadBuf, checkResize, checkStorage, checkSync } from "../core/args.ts";
 import { checkWrite } from "../core/args.ts";
 import type { IoBufsMut } from "../core/io_bufs_mut.ts";
+import { blobNameBytes, toHex } from "../core/names.ts";
 import type { Blob, BlobName, OpenedBlob, OpenOptions, Storage } from "../core/types.ts";
 import type { ReadTarget, WriteData, WriteOptions } from "../core/types.ts";
 import { openedBlob } from "../core/opened.ts";
@@ -78,31 +80,123 @@ import { openedBlob } from "../core/opened.ts";
 const METER_NAME = "@blobrt/storage";
 
 /**
- * @internal The `Meter` of `@opentelemetry/api`. A local alias because `deno doc
- * --lint` reports a type of a package installed in `node_modules` as a private type
- * (denoland/deno#27364); the docs show `Meter`, the type is OpenTelemetry's.
+ * The options {@linkcode MeteredStorage} passes when it creates an instrument:
+ * the part of OpenTelemetry's `MetricOptions` it uses. No `valueType` is passed
+ * (Deno's built-in meter rejects `ValueType.INT`); every value is an integer.
  */
-type Meter = OtelMeter;
+export interface MeterInstrumentOptions {
+  /** What the instrument counts, e.g. `"Total number of disk reads"`. */
+  description?: string;
+  /** The unit, in UCUM notation: `"By"` for bytes, `"{read}"` for a count of reads. */
+  unit?: string;
+}
+
+/**
+ * An instrument {@linkcode MeteredStorage} records on: the `add` of an
+ * OpenTelemetry `Counter` or `UpDownCounter`.
+ */
+export interface MeterInstrument {
+  /**
+   * Adds `value` to the instrument. {@linkcode MeteredStorage} passes integers
+   * (non-negative ones to counters) and no attributes.
+   *
+   * @param value The amount to add.
+   * @param attributes Attributes of the data point (never passed by blobrt).
+   */
+  add(value: number, attributes?: Record<string, unknown>): void;
+}
+
+/**
+ * The part of an OpenTelemetry `Meter` that {@linkcode MeteredStorage} uses.
+ * A structural type of our own, so that blobrt does not depend on
+ * `@opentelemetry/api`: a `Meter` of any 1.x of the API, or the one an SDK's
+ * `MeterProvider.getMeter()` returns, is assignable to it as is.
+ */
+export interface Meter {
+  /**
+   * Creates a monotonic counter.
+   *
+   * @param name The metric name.
+   * @param options Description and unit.
+   * @returns The counter.
+   */
+  createCounter(name: string, options?: MeterInstrumentOptions): MeterInstrument;
+  /**
+   * Creates a counter that can go up and down.
+   *
+   * @param name The metric name.
+   * @param options Description and unit.
+   * @returns The counter.
+   */
+  createUpDownCounter(name: string, options?: MeterInstrumentOptions): MeterInstrument;
+}
+
+/**
+ * The key under which `@opentelemetry/api` 1.x keeps its global registry:
+ * `Symbol.for(\`opentelemetry.js.api.${major}\`)` in its `internal/global-utils`.
+ */
+const OTEL_API_KEY = Symbol.for("opentelemetry.js.api.1");
+
+/**
+ * The registry versions we use: those the API's own check (`isCompatible` in
+ * its `internal/semver`) accepts for a reader at 1.0.0, i.e. major 1, any
+ * minor (at least the reader's 0), no prerelease tag, and a registry without a
+ * `version` is not used. 1.0 is all we need, as we call only `getMeter`,
+ * `createCounter`, `createUpDownCounter` and `add`; so a registry of any 1.x is
+ * used, Deno's built-in one (`"1.999.999"`) included.
+ */
+const COMPATIBLE_VERSION = /^1\.\d+\.\d+$/;
+
+/** What we read of the API's registry (it also holds `trace`, `context`, ...). */
+interface OtelRegistry {
+  version?: unknown;
+  metrics?: { getMeter?: unknown } | null;
+}
+
+/** The instrument and meter used when there is no meter provider: record nothing. */
+const NOOP_INSTRUMENT: MeterInstrument = Object.freeze({ add(): void {} });
+const NOOP_METER: Meter = Object.freeze({
+  createCounter: (): MeterInstrument => NOOP_INSTRUMENT,
+  createUpDownCounter: (): MeterInstrument => NOOP_INSTRUMENT,
+});
+
+/**
+ * The meter `@blobrt/storage` of the global meter provider of
+ * `@opentelemetry/api` 1.x, found without importing it: what `metrics.getMeter()`
+ * returns, except that without a (compatible) provider it is our no-op meter.
+ */
+function globalMeter(): Meter {
+  const registry = (globalThis as unknown as Record<symbol, OtelRegistry | null | undefined>)[
+    OTEL_API_KEY
+  ];
+  if (registry == null) return NOOP_METER;
+  const { version, metrics: provider } = registry;
+  if (typeof version !== "string" || !COMPATIBLE_VERSION.test(version)) return NOOP_METER;
+  if (typeof provider?.getMeter !== "function") return NOOP_METER;
+  return (provider as { getMeter(name: string): Meter }).getMeter(METER_NAME);
+}
 
 /** Options of {@linkcode MeteredStorage}. */
 export interface MeteredStorageOptions {
   /**
-   * The OpenTelemetry meter to create the instruments on. Default:
-   * `metrics.getMeter("@blobrt/storage")` from the global meter provider, looked
-   * up when the storage is constructed.
+   * The meter to create the instruments on: any object with the shape of an
+   * OpenTelemetry `Meter` (see {@linkcode Meter}). Default: the meter
+   * `@blobrt/storage` of the application's global meter provider (set with
+   * `metrics.setGlobalMeterProvider()` of any `@opentelemetry/api` 1.x), looked
+   * up when the storage is constructed; without a provider, a no-op meter.
    */
   meter?: Meter;
 }
 
 /** The seven instruments, created once per storage and shared by its blobs. */
 interface Instruments {
-  openBlobs: UpDownCounter;
-  reads: Counter;
-  readBytes: Counter;
-  writes: Counter;
-  writeBytes: Counter;
-  syncs: Counter;
-  resizes: Counter;
+  openBlobs: MeterInstrument;
+  reads: MeterInstrument;
+  readBytes: MeterInstrument;
+  writes: MeterInstrument;
+  writeBytes: MeterInstrument;
+  syncs: MeterInstrument;
+  resizes: MeterInstrument;
 }
 
 function createInstruments(meter: Meter): Instruments {
@@ -195,7 +289,7 @@ export class MeteredStorage implements Storage {
       throw new TypeError("MeteredStorage options must be an object");
     }
     this.#inner = inner;
-    this.#instruments = createInstruments(options.meter ?? metrics.getMeter(METER_NAME));
+    this.#instruments = createInstruments(options.meter ?? globalMeter());
   }
 
   /**
@@ -210,7 +304,9 @@ export class MeteredStorage implements Storage {
    */
   async open(partition: string, name: BlobName, options?: OpenOptions): Promise<OpenedBlob> {
     const opened = await this.#inner.open(partition, name, options);
-    const blob = new MeteredBlob(opened.blob, this.#instruments);
+    // The name is valid (the wrapped storage opened it); built once per handle.
+    const where = { partition, blob: toHex(blobNameBytes(name)) };
+    const blob = new MeteredBlob(opened.blob, this.#instruments, where);
     this.#instruments.openBlobs.add(1);
     return openedBlob(blob, opened.size, opened.version);
   }
@@ -233,7 +329,7 @@ export class MeteredStorage implements Storage {
    * @param partition Partition name.
    * @returns The names.
    */
-  async scan(partition: string): Promise<Uint8Array[]> {
+  async scan(partition: string): Promise<Uint8Array<ArrayBuffer>[]> {
     return await this.#inner.scan(partition);
   }
 }
@@ -248,16 +344,23 @@ export class MeteredStorage implements Storage {
 class MeteredBlob implements Blob {
   readonly #inner: Blob;
   readonly #m: Instruments;
+  /** What this handle's own `Closed` and `OffsetOverflow` errors carry, as the drivers' do. */
+  readonly #where: { readonly partition: string; readonly blob: string };
   #closed = false;
 
-  constructor(inner: Blob, instruments: Instruments) {
+  constructor(
+    inner: Blob,
+    instruments: Instruments,
+    where: { readonly partition: string; readonly blob: string },
+  ) {
     this.#inner = inner;
     this.#m = instruments;
+    this.#where = where;
   }
 
   readAt(offset: number, length: number): Promise<IoBufsMut> {
     try {
-      checkRead(offset, length, this.#closed);
+      checkRead(offset, length, this.#closed, this.#where);
       this.#m.reads.add(1);
       this.#m.readBytes.add(length);
       return this.#inner.readAt(offset, length);
@@ -268,7 +371,7 @@ class MeteredBlob implements Blob {
 
   readAtBuf(offset: number, length: number, target: ReadTarget): Promise<IoBufsMut> {
     try {
-      checkReadBuf(offset, length, target, this.#closed);
+      checkReadBuf(offset, length, target, this.#closed, this.#where);
       this.#m.reads.add(1);
       this.#m.readBytes.add(length);
       // The caller's target, not the checked one: the wrapped blob returns the
@@ -285,10 +388,10 @@ class MeteredBlob implements Blob {
       let sync = false;
       if (data instanceof Uint8Array && options === undefined) {
         // The common case, checked as `checkWrite` checks it, without its allocations.
-        checkRead(offset, data.length, this.#closed);
+        checkRead(offset, data.length, this.#closed, this.#where);
         length = data.length;
       } else {
-        ({ length, sync } = checkWrite(offset, data, options, this.#closed));
+        ({ length, sync } = checkWrite(offset, data, options, this.#closed, this.#where));
       }
       this.#m.writes.add(1);
       this.#m.writeBytes.add(length);
@@ -301,7 +404,7 @@ class MeteredBlob implements Blob {
 
   resize(length: number): Promise<void> {
     try {
-      checkResize(length, this.#closed);
+      checkResize(length, this.#closed, this.#where);
       this.#m.resizes.add(1);
       return this.#inner.resize(length);
     } catch (err) {
@@ -311,7 +414,7 @@ class MeteredBlob implements Blob {
 
   sync(): Promise<void> {
     try {
-      checkSync(this.#closed);
+      checkSync(this.#closed, this.#where);
       this.#m.syncs.add(1);
       return this.#inner.sync();
     } catch (err) {

@@ -53,9 +53,10 @@ function writevFully(
     if (n <= 0) throw new Error(`pwritev made no progress at position ${position}`);
     position += n;
     // Skip what was written; a chunk written in part goes on from where it stopped.
-    while (n > 0 && n >= chunks[i].length) n -= chunks[i++].length;
+    // `chunks[i]!`: n > 0 bytes were written from chunks i.., so chunk i exists.
+    while (n > 0 && n >= chunks[i]!.length) n -= chunks[i++]!.length;
     if (n > 0) {
-      chunks[i] = chunks[i].subarray(n);
+      chunks[i] = chunks[i]!.subarray(n);
     }
   }
 }
@@ -77,9 +78,9 @@ function coalesce(chunks: Uint8Array[], length: number): Uint8Array {
 /** A handle on one blob file. */
 export class FileBlob implements Blob {
   readonly #file: FilePort;
-  readonly #alloc: (length: number) => Uint8Array;
-  readonly #partition: string;
-  readonly #hex: string;
+  readonly #alloc: (length: number) => Uint8Array<ArrayBuffer>;
+  /** What every error of this handle carries, built once. */
+  readonly #where: { readonly partition: string; readonly blob: string };
   /** Physical size (header included), as this handle has made it. */
   #size: number;
   #closed = false;
@@ -91,17 +92,16 @@ export class FileBlob implements Blob {
     size: number,
     partition: string,
     hex: string,
-    alloc: (length: number) => Uint8Array = (length) => new Uint8Array(length),
+    alloc: (length: number) => Uint8Array<ArrayBuffer> = (length) => new Uint8Array(length),
   ) {
     this.#alloc = alloc;
     this.#file = file;
     this.#size = size;
-    this.#partition = partition;
-    this.#hex = hex;
+    this.#where = { partition, blob: hex };
   }
 
   async readAt(offset: number, length: number): Promise<IoBufsMut> {
-    checkRead(offset, length, this.#closed);
+    checkRead(offset, length, this.#closed, this.#where);
     if (length > 0) this.#inBounds(offset, length); // before allocating `length` bytes
     const buf = this.#alloc(length);
     if (length > 0) this.#read(buf, offset);
@@ -109,12 +109,12 @@ export class FileBlob implements Blob {
   }
 
   async readAtBuf(offset: number, length: number, target: ReadTarget): Promise<IoBufsMut> {
-    const bufs = checkReadBuf(offset, length, target, this.#closed);
+    const bufs = checkReadBuf(offset, length, target, this.#closed, this.#where);
     if (length === 0) return bufs;
     this.#inBounds(offset, length);
     const chunks = bufs.buffers();
     for (let i = 0; i < chunks.length; i++) {
-      const view = chunks[i].bytes();
+      const view = chunks[i]!.bytes(); // i < length
       if (view.length === 0) break; // chunks after the first short one receive nothing
       this.#read(view, offset);
       offset += view.length;
@@ -123,12 +123,12 @@ export class FileBlob implements Blob {
   }
 
   async writeAt(offset: number, data: WriteData, options?: WriteOptions): Promise<void> {
-    const { chunks, length, sync } = checkWrite(offset, data, options, this.#closed);
+    const { chunks, length, sync } = checkWrite(offset, data, options, this.#closed, this.#where);
     if (length === 0) return;
     const position = offset + HEADER_SIZE;
     const file = this.#file;
     try {
-      if (chunks.length === 1) writeFully(file, chunks[0], position);
+      if (chunks.length === 1) writeFully(file, chunks[0]!, position); // length checked
       else if (file.writev !== undefined && length / chunks.length >= COALESCE_BELOW) {
         writevFully(file as Required<FilePort>, chunks, position);
       } else writeFully(file, coalesce(chunks, length), position);
@@ -140,7 +140,7 @@ export class FileBlob implements Blob {
   }
 
   async resize(length: number): Promise<void> {
-    checkResize(length, this.#closed);
+    checkResize(length, this.#closed, this.#where);
     try {
       this.#file.truncate(length + HEADER_SIZE);
     } catch (cause) {
@@ -150,7 +150,7 @@ export class FileBlob implements Blob {
   }
 
   async sync(): Promise<void> {
-    checkSync(this.#closed);
+    checkSync(this.#closed, this.#where);
     await this.#datasync();
   }
 
@@ -167,7 +167,7 @@ export class FileBlob implements Blob {
 
   #inBounds(offset: number, length: number): void {
     if (offset + HEADER_SIZE + length > this.#size) {
-      throw new StorageError("BlobInsufficientLength");
+      throw new StorageError("BlobInsufficientLength", this.#where);
     }
   }
 
@@ -180,7 +180,7 @@ export class FileBlob implements Blob {
     } catch (cause) {
       throw this.#error("ReadFailed", cause);
     }
-    if (n < buf.length) throw new StorageError("BlobInsufficientLength");
+    if (n < buf.length) throw new StorageError("BlobInsufficientLength", this.#where);
   }
 
   async #datasync(): Promise<void> {
@@ -198,6 +198,6 @@ export class FileBlob implements Blob {
     code: "ReadFailed" | "WriteFailed" | "BlobResizeFailed" | "BlobSyncFailed",
     cause: unknown,
   ) {
-    return new StorageError(code, { partition: this.#partition, blob: this.#hex, cause });
+    return new StorageError(code, { ...this.#where, cause });
   }
 }

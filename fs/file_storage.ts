@@ -134,7 +134,7 @@ export class FileStorage implements Storage {
    * @param partition Partition name.
    * @returns The names.
    */
-  scan(partition: string): Promise<Uint8Array[]> {
+  scan(partition: string): Promise<Uint8Array<ArrayBuffer>[]> {
     try {
       validatePartitionName(partition);
       return this.#serial.run(() => this.#scan(partition));
@@ -152,7 +152,7 @@ export class FileStorage implements Storage {
     try {
       await this.#fs.mkdir(dir);
     } catch (cause) {
-      throw new StorageError("PartitionCreationFailed", { partition, cause });
+      throw new StorageError("PartitionCreationFailed", { partition, blob: hex, cause });
     }
     let file: FilePort;
     try {
@@ -201,21 +201,21 @@ export class FileStorage implements Storage {
     } catch (cause) {
       if (errorCode(cause) !== "ENOENT") throw partitionError(partition, cause, hex);
       const listing = await this.#fs.readDir(dir).then(() => undefined, (err: unknown) => err);
-      if (listing !== undefined) throw partitionError(partition, listing);
+      if (listing !== undefined) throw partitionError(partition, listing, hex);
       throw new StorageError("BlobMissing", { partition, blob: hex, cause });
     }
-    await this.#syncDir(dir, partition);
+    await this.#syncDir(dir, partition, hex);
   }
 
-  async #syncDir(path: string, partition: string): Promise<void> {
+  async #syncDir(path: string, partition: string, blob?: string): Promise<void> {
     try {
       await this.#fs.syncDir(path);
     } catch (cause) {
-      throw new StorageError("Io", { partition, cause });
+      throw new StorageError("Io", { partition, blob, cause });
     }
   }
 
-  async #scan(partition: string): Promise<Uint8Array[]> {
+  async #scan(partition: string): Promise<Uint8Array<ArrayBuffer>[]> {
     let entries;
     try {
       entries = await this.#fs.readDir(join(this.#root, partition));
@@ -251,9 +251,14 @@ export class FileStorage implements Storage {
 function partitionError(partition: string, cause: unknown, blob?: string): StorageError {
   switch (errorCode(cause)) {
     case "ENOENT":
-      return new StorageError("PartitionMissing", { partition, cause });
+      return new StorageError("PartitionMissing", { partition, blob, cause });
     case "ENOTDIR":
-      return new StorageError("PartitionCorrupt", { partition, reason: "not a directory", cause });
+      return new StorageError("PartitionCorrupt", {
+        partition,
+        blob,
+        reason: "not a directory",
+        cause,
+      });
     default:
       return new StorageError("Io", { partition, blob, cause });
   }

@@ -77,9 +77,11 @@ export const nodeFileSystem: FileSystemPort = {
   // fails), viewed as a plain Uint8Array so no Buffer leaks out. Small ones: a
   // plain allocation, cheaper than the Buffer plus the view (on Bun, 4 KiB
   // reads lose a third through the view; see bench/RESULTS.md).
-  allocForRead: (length) => {
+  allocForRead: (length): Uint8Array<ArrayBuffer> => {
     if (length < UNZEROED_FROM) return new Uint8Array(length);
     const b = Buffer.allocUnsafeSlow(length);
-    return new Uint8Array(b.buffer, b.byteOffset, length);
+    // An ArrayBuffer of its own (never pooled, never shared), whatever version
+    // of @types/node types `b.buffer`.
+    return new Uint8Array(b.buffer as ArrayBuffer, b.byteOffset, length);
   },
 };

@@ -71,10 +71,12 @@ export interface FileSystemPort {
   open(path: string): Promise<FilePort>;
   /**
    * Allocates a plain `Uint8Array` of `length` bytes that a read will fill
-   * completely, so it need not be zeroed first; it must own its memory (no
-   * shared pool). Optional: the default is `new Uint8Array(length)`.
+   * completely, so it need not be zeroed first. It must own its memory, an
+   * `ArrayBuffer` of its own (no shared pool, no `SharedArrayBuffer`):
+   * `readAt` hands it to the caller as a `Uint8Array<ArrayBuffer>`. Optional:
+   * the default is `new Uint8Array(length)`.
    */
-  allocForRead?(length: number): Uint8Array;
+  allocForRead?(length: number): Uint8Array<ArrayBuffer>;
 }
 
 /**

@@ -671,3 +671,47 @@ test("checkSync: open passes, closed throws Closed", () => {
   assert.equal(checkSync(false), undefined);
   throwsStorage(() => checkSync(true), "Closed");
 });
+
+test("where: Closed and OffsetOverflow carry the handle's partition and blob", () => {
+  const where = { partition: "p", blob: "6162" };
+  const target = () => [IoBufMut.withCapacity(1), IoBufMut.withCapacity(1)];
+  const closed: [string, () => unknown][] = [
+    ["checkRead", () => checkRead(0, 1, true, where)],
+    ["checkReadBuf plain", () => checkReadBuf(0, 1, new Uint8Array(1), true, where)],
+    ["checkReadBuf chunks", () => checkReadBuf(0, 2, target(), true, where)],
+    ["checkWrite", () => checkWrite(0, new Uint8Array(1), undefined, true, where)],
+    ["checkResize", () => checkResize(1, true, where)],
+    ["checkSync", () => checkSync(true, where)],
+  ];
+  const overflow: [string, () => unknown][] = [
+    ["checkEnd", () => checkEnd(MAX - 8, 1, where)],
+    ["checkRead", () => checkRead(MAX - 8, 1, false, where)],
+    ["checkReadBuf plain", () => checkReadBuf(MAX - 8, 1, new Uint8Array(1), false, where)],
+    ["checkReadBuf chunks", () => checkReadBuf(MAX - 8, 2, target(), false, where)],
+    ["checkWrite", () => checkWrite(MAX - 8, [new Uint8Array(1)], undefined, false, where)],
+    ["checkResize", () => checkResize(MAX - 7, false, where)],
+  ];
+  for (const [code, cases] of [["Closed", closed], ["OffsetOverflow", overflow]] as const) {
+    for (const [label, fn] of cases) {
+      const err = thrown(fn);
+      assert.ok(err instanceof StorageError, label);
+      assert.equal(err.code, code, label);
+      assert.equal(err.partition, "p", `${label}: partition`);
+      assert.equal(err.blob, "6162", `${label}: blob`);
+      assert.equal(err.message, code === "Closed" ? "closed" : "offset overflow", label);
+    }
+  }
+  // Without `where`, nothing is invented.
+  const bare = thrown(() => checkSync(true));
+  assert.ok(bare instanceof StorageError);
+  assert.equal(bare.partition, undefined);
+  assert.equal(bare.blob, undefined);
+});
+
+test("checkReadBuf: the result's memory type is the target's", () => {
+  const own: IoBufsMut<ArrayBuffer> = checkReadBuf(0, 1, new Uint8Array(1), false);
+  const shared = new Uint8Array(new SharedArrayBuffer(2));
+  const sharedBufs: IoBufsMut<SharedArrayBuffer> = checkReadBuf(0, 2, [shared], false);
+  assert.equal(own.capacity, 1);
+  assert.equal(sharedBufs.buffers()[0]!.bytes().buffer, shared.buffer);
+});

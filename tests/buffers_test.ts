@@ -2,11 +2,12 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { IoBuf, IoBufMut, IoBufs, IoBufsMut } from "../core/buffers.ts";
+import { MemoryStorage } from "../drivers/memory.ts";
 
 // ---------------------------------------------------------------------------
 // helpers
 
-function u8(...bytes: number[]): Uint8Array {
+function u8(...bytes: number[]): Uint8Array<ArrayBuffer> {
   return new Uint8Array(bytes);
 }
 
@@ -699,7 +700,7 @@ test("IoBufs: push after advance appends behind the remaining chunks", () => {
 test("IoBufs: push rejects non-Uint8Array input with TypeError", () => {
   const bufs = new IoBufs([u8(1)]);
   for (const [name, value] of notUint8Arrays) {
-    assert.throws(() => bufs.push(value as Uint8Array), TypeError, name);
+    assert.throws(() => bufs.push(value as Uint8Array<ArrayBuffer>), TypeError, name);
   }
   assert.throws(() => bufs.push(new IoBufMut(u8(1)) as unknown as IoBuf), TypeError);
   assert.throws(() => new IoBufs([[1, 2] as unknown as Uint8Array]), TypeError);
@@ -1023,7 +1024,7 @@ test("IoBufsMut: push follows the same rules as the constructor", () => {
 test("IoBufsMut: push rejects non-Uint8Array input with TypeError", () => {
   const bufs = new IoBufsMut([u8(1)]);
   for (const [name, value] of notUint8Arrays) {
-    assert.throws(() => bufs.push(value as Uint8Array), TypeError, name);
+    assert.throws(() => bufs.push(value as Uint8Array<ArrayBuffer>), TypeError, name);
   }
   assert.throws(() => bufs.push(new IoBuf(u8(1)) as unknown as IoBufMut), TypeError);
   assert.throws(() => new IoBufsMut([[1, 2] as unknown as Uint8Array]), TypeError);
@@ -1264,4 +1265,81 @@ test("IoBufsMut: bytes of several non-empty chunks is one copy", () => {
   b[0] = 9;
   assert.deepEqual(out, u8(1, 2, 3));
   assert.deepEqual(bufs.bytes(), u8(1, 2, 9));
+});
+
+// ---------------------------------------------------------------------------
+// Memory types: what the library allocates is Uint8Array<ArrayBuffer>; a view
+// of the caller's memory keeps the caller's memory type.
+
+const hexOf = (b: ArrayBuffer | Uint8Array): string =>
+  [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2, "0")).join("");
+const SHA256_ABC = "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad";
+
+test("readAt results go straight to crypto.subtle.digest and new Blob, without a cast", async () => {
+  const storage = new MemoryStorage();
+  await using opened = await storage.open("p", "b");
+  await opened.blob.writeAt(0, new TextEncoder().encode("abc"));
+  const read = await opened.blob.readAt(0, 3);
+  // Type level: each of these is Uint8Array<ArrayBuffer> (deno check and tsc).
+  const bytes: Uint8Array<ArrayBuffer> = read.bytes();
+  const coalesced: Uint8Array<ArrayBuffer> = read.coalesce().bytes();
+  const chunk: Uint8Array<ArrayBuffer> = read.chunk();
+  assert.equal(hexOf(await crypto.subtle.digest("SHA-256", bytes)), SHA256_ABC);
+  assert.equal(hexOf(await crypto.subtle.digest("SHA-256", coalesced)), SHA256_ABC);
+  const blob = new Blob([bytes, coalesced, chunk]);
+  assert.equal(blob.size, 9);
+  assert.equal(await blob.text(), "abcabcabc");
+  for (const b of [bytes, coalesced, chunk]) {
+    assert.equal(Object.getPrototypeOf(b.buffer), ArrayBuffer.prototype);
+  }
+  // A read into the caller's ArrayBuffer memory is typed the same way.
+  const into: Uint8Array<ArrayBuffer> = (await opened.blob.readAtBuf(0, 3, new Uint8Array(3)))
+    .bytes();
+  assert.equal(hexOf(await crypto.subtle.digest("SHA-256", into)), SHA256_ABC);
+});
+
+test("buffers the library allocates are ArrayBuffer memory", () => {
+  const withCapacity: IoBufMut<ArrayBuffer> = IoBufMut.withCapacity(4);
+  const zeroed: Uint8Array<ArrayBuffer> = IoBufMut.zeroed(4).bytes();
+  const copied: Uint8Array<ArrayBuffer> = IoBuf.copyFrom([1, 2]).bytes();
+  const chunks: Uint8Array<ArrayBuffer> = new IoBufs([u8(1), u8(2)]).coalesce().bytes();
+  const mutChunks: Uint8Array<ArrayBuffer> = new IoBufsMut([u8(1), u8(2)]).bytes();
+  withCapacity.put(u8(7));
+  for (const b of [withCapacity.bytes(), zeroed, copied, chunks, mutChunks]) {
+    assert.equal(Object.getPrototypeOf(b.buffer), ArrayBuffer.prototype);
+  }
+  assert.equal(new Blob([zeroed, copied, chunks, mutChunks]).size, 10);
+});
+
+test("a view of SharedArrayBuffer memory says so; a copy of it is ArrayBuffer", async () => {
+  const shared = new Uint8Array(new SharedArrayBuffer(4));
+  shared.set([1, 2, 3, 4]);
+  const buf = new IoBuf(shared);
+  const view: Uint8Array<SharedArrayBuffer> = buf.bytes(); // zero-copy: the caller's memory
+  assert.equal(view.buffer, shared.buffer);
+  // @ts-expect-error a view of shared memory is not Uint8Array<ArrayBuffer>
+  const _lie: Uint8Array<ArrayBuffer> = buf.bytes();
+  const mut = new IoBufMut(shared);
+  const mutView: Uint8Array<SharedArrayBuffer> = mut.freeze().bytes();
+  assert.equal(mutView.buffer, shared.buffer);
+  // Several chunks coalesce into a copy, which is ArrayBuffer memory at run time.
+  const bufs = new IoBufs([shared.subarray(0, 2), shared.subarray(2)]);
+  const copy: Uint8Array<SharedArrayBuffer | ArrayBuffer> = bufs.bytes();
+  assert.equal(Object.getPrototypeOf(copy.buffer), ArrayBuffer.prototype);
+  assert.deepEqual([...copy], [1, 2, 3, 4]);
+
+  // Storage takes shared memory to write from and to read into.
+  const storage = new MemoryStorage();
+  await using opened = await storage.open("p", "b");
+  await opened.blob.writeAt(0, buf);
+  await opened.blob.writeAt(4, bufs);
+  await opened.blob.writeAt(8, [shared, buf]);
+  const target = new Uint8Array(new SharedArrayBuffer(12));
+  const read: IoBufsMut<ArrayBufferLike> = await opened.blob.readAtBuf(0, 12, target);
+  assert.equal(read.buffers()[0]!.bytes().buffer, target.buffer);
+  assert.deepEqual([...target], [1, 2, 3, 4, 1, 2, 3, 4, 1, 2, 3, 4]);
+  // A loosely typed target (`Uint8Array`, i.e. Uint8Array<ArrayBufferLike>) is accepted too.
+  const loose: Uint8Array = new Uint8Array(2);
+  const looseRead: IoBufsMut<ArrayBufferLike> = await opened.blob.readAtBuf(2, 2, loose);
+  assert.deepEqual([...looseRead.bytes()], [3, 4]);
 });

@@ -17,7 +17,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { IoBuf, IoBufMut, IoBufs, IoBufsMut } from "../core/buffers.ts";
-import type { StorageErrorCode } from "../core/errors.ts";
+import type { StorageError, StorageErrorCode } from "../core/errors.ts";
 import { encodeHeader } from "../core/header.ts";
 import type { Blob, Storage } from "../core/types.ts";
 import { assertBytes, rejectsCode } from "./assert.ts";
@@ -49,7 +49,32 @@ export interface ConformanceOptions {
   skip?: string | false;
 }
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const enc = (s: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(s);
+
+/** Lowercase hex of a name's bytes, as errors carry it in `blob`. */
+const hex = (name: string | Uint8Array): string =>
+  [...(typeof name === "string" ? enc(name) : name)]
+    .map((b) => b.toString(16).padStart(2, "0"))
+    .join("");
+
+/** Asserts that `err` names the partition and blob (as hex) it happened on (SPEC §6). */
+function assertWhere(err: StorageError, partition: string, name: string, context = ""): void {
+  assert.equal(err.partition, partition, `${context} ${err.code}: partition`);
+  assert.equal(err.blob, hex(name), `${context} ${err.code}: blob`);
+}
+
+/** `rejectsCode`, then {@linkcode assertWhere}. */
+async function rejectsAt(
+  promise: Promise<unknown>,
+  code: StorageErrorCode,
+  partition: string,
+  name: string,
+  context = "",
+): Promise<StorageError> {
+  const err = await rejectsCode(promise, code);
+  assertWhere(err, partition, name, context);
+  return err;
+}
 
 /** Reads `[offset, offset + length)` as plain bytes. */
 async function read(blob: Blob, offset: number, length: number): Promise<Uint8Array> {
@@ -57,7 +82,11 @@ async function read(blob: Blob, offset: number, length: number): Promise<Uint8Ar
 }
 
 /** Opens, checks size, returns the blob. */
-async function reopenSize(storage: Storage, partition: string, name: string): Promise<number> {
+async function reopenSize(
+  storage: Storage,
+  partition: string,
+  name: string | Uint8Array,
+): Promise<number> {
   const opened = await storage.open(partition, name);
   await opened.blob.close();
   return opened.size;
@@ -154,10 +183,12 @@ export function runConformance(
   it("read beyond bound", async ({ storage }) => {
     const { blob } = await storage.open("test_read_beyond_written_data", "test_blob");
     await blob.writeAt(0, enc("hello"));
-    await rejectsCode(blob.readAt(6, 10), "BlobInsufficientLength");
-    await rejectsCode(
+    const where = ["test_read_beyond_written_data", "test_blob"] as const;
+    await rejectsAt(blob.readAt(6, 10), "BlobInsufficientLength", ...where);
+    await rejectsAt(
       blob.readAtBuf(6, 10, IoBufMut.withCapacity(10)),
       "BlobInsufficientLength",
+      ...where,
     );
     await blob.close();
   });
@@ -294,6 +325,7 @@ export function runConformance(
     assert.deepEqual(err.expected, { min: 2, max: 3 });
     assert.equal(err.found, 1);
     assert.equal(err.message, "blob version mismatch: expected one of 2..=3, found 1");
+    assertWhere(err, "test_version_mismatch", "blob");
   });
 
   it("read zero length", async ({ storage }) => {
@@ -438,8 +470,8 @@ export function runConformance(
   });
 
   it("remove errors and empty partitions", async ({ storage }) => {
-    await rejectsCode(storage.remove("nope"), "PartitionMissing");
-    await rejectsCode(storage.remove("nope", "b"), "PartitionMissing");
+    assert.equal((await rejectsCode(storage.remove("nope"), "PartitionMissing")).partition, "nope");
+    await rejectsAt(storage.remove("nope", "b"), "PartitionMissing", "nope", "b");
     await rejectsCode(storage.scan("nope"), "PartitionMissing");
     await (await storage.open("p", "b")).blob.close();
     const err = await rejectsCode(storage.remove("p", "other"), "BlobMissing");
@@ -525,12 +557,14 @@ export function runConformance(
       assert.equal(o.size, 3);
       await o.blob.close();
     }
-    const low = await rejectsCode(storage.open("p", "v"), "BlobVersionMismatch");
+    const low = await rejectsAt(storage.open("p", "v"), "BlobVersionMismatch", "p", "v");
     assert.deepEqual(low.expected, { min: 0, max: 0 });
     assert.equal(low.found, 3);
-    const high = await rejectsCode(
+    const high = await rejectsAt(
       storage.open("p", "v", { versions: { min: 4, max: 9 } }),
       "BlobVersionMismatch",
+      "p",
+      "v",
     );
     assert.equal(high.message, "blob version mismatch: expected one of 4..=9, found 3");
     const d = await storage.open("p", "default");
@@ -559,14 +593,14 @@ export function runConformance(
     assertBytes(await read(blob, 9, 1), enc("9"));
     assert.equal((await blob.readAt(10, 0)).length, 0);
     assert.equal((await blob.readAt(1000, 0)).length, 0);
-    await rejectsCode(blob.readAt(10, 1), "BlobInsufficientLength");
-    await rejectsCode(blob.readAt(5, 6), "BlobInsufficientLength");
-    await rejectsCode(blob.readAt(1_000_000, 1), "BlobInsufficientLength");
+    await rejectsAt(blob.readAt(10, 1), "BlobInsufficientLength", "p", "b");
+    await rejectsAt(blob.readAt(5, 6), "BlobInsufficientLength", "p", "b");
+    await rejectsAt(blob.readAt(1_000_000, 1), "BlobInsufficientLength", "p", "b");
     // Refused before anything is allocated: a terabyte read is not an allocation failure.
-    await rejectsCode(blob.readAt(0, 2 ** 40), "BlobInsufficientLength");
-    await rejectsCode(blob.readAtBuf(8, 3, new Uint8Array(3)), "BlobInsufficientLength");
+    await rejectsAt(blob.readAt(0, 2 ** 40), "BlobInsufficientLength", "p", "b");
+    await rejectsAt(blob.readAtBuf(8, 3, new Uint8Array(3)), "BlobInsufficientLength", "p", "b");
     await blob.resize(4);
-    await rejectsCode(blob.readAt(0, 5), "BlobInsufficientLength");
+    await rejectsAt(blob.readAt(0, 5), "BlobInsufficientLength", "p", "b");
     assertBytes(await read(blob, 0, 4), enc("0123"));
     await blob.close();
   });
@@ -626,13 +660,14 @@ export function runConformance(
   it("offset overflow", async ({ storage }) => {
     const { blob } = await storage.open("p", "b");
     const max = Number.MAX_SAFE_INTEGER;
-    await rejectsCode(blob.readAt(max - 8, 1), "OffsetOverflow");
-    await rejectsCode(blob.readAt(max, 0), "OffsetOverflow");
-    await rejectsCode(blob.readAtBuf(max - 8, 1, new Uint8Array(1)), "OffsetOverflow");
-    await rejectsCode(blob.readAtBuf(max - 8, 2, new Uint8Array(1)), "OffsetOverflow");
-    await rejectsCode(blob.writeAt(max - 8, enc("x")), "OffsetOverflow");
-    await rejectsCode(blob.writeAt(max - 9, [enc("x"), enc("y")]), "OffsetOverflow");
-    await rejectsCode(blob.resize(max - 7), "OffsetOverflow");
+    const where = ["p", "b"] as const;
+    await rejectsAt(blob.readAt(max - 8, 1), "OffsetOverflow", ...where);
+    await rejectsAt(blob.readAt(max, 0), "OffsetOverflow", ...where);
+    await rejectsAt(blob.readAtBuf(max - 8, 1, new Uint8Array(1)), "OffsetOverflow", ...where);
+    await rejectsAt(blob.readAtBuf(max - 8, 2, new Uint8Array(1)), "OffsetOverflow", ...where);
+    await rejectsAt(blob.writeAt(max - 8, enc("x")), "OffsetOverflow", ...where);
+    await rejectsAt(blob.writeAt(max - 9, [enc("x"), enc("y")]), "OffsetOverflow", ...where);
+    await rejectsAt(blob.resize(max - 7), "OffsetOverflow", ...where);
     await rejectsCode(blob.readAt(max - 9, 1), "BlobInsufficientLength");
     await rejectsCode(blob.readAt(0, 1), "BlobInsufficientLength");
     await blob.close();
@@ -644,17 +679,20 @@ export function runConformance(
     await blob.writeAt(0, enc("abc"), { sync: true });
     await blob.close();
     await blob.close();
-    await rejectsCode(blob.readAt(0, 1), "Closed");
-    await rejectsCode(blob.readAt(0, 0), "Closed");
-    await rejectsCode(blob.readAtBuf(0, 1, new Uint8Array(1)), "Closed");
-    await rejectsCode(blob.writeAt(0, enc("x")), "Closed");
-    await rejectsCode(blob.writeAt(0, new Uint8Array(0)), "Closed");
-    await rejectsCode(blob.resize(1), "Closed");
-    await rejectsCode(blob.sync(), "Closed");
+    const where = ["p", "b"] as const;
+    await rejectsAt(blob.readAt(0, 1), "Closed", ...where);
+    await rejectsAt(blob.readAt(0, 0), "Closed", ...where);
+    await rejectsAt(blob.readAtBuf(0, 1, new Uint8Array(1)), "Closed", ...where);
+    await rejectsAt(blob.readAtBuf(0, 1, [IoBufMut.withCapacity(1)]), "Closed", ...where);
+    await rejectsAt(blob.writeAt(0, enc("x")), "Closed", ...where);
+    await rejectsAt(blob.writeAt(0, [enc("x"), enc("y")], { sync: true }), "Closed", ...where);
+    await rejectsAt(blob.writeAt(0, new Uint8Array(0)), "Closed", ...where);
+    await rejectsAt(blob.resize(1), "Closed", ...where);
+    await rejectsAt(blob.sync(), "Closed", ...where);
     // Argument errors come before Closed; Closed before OffsetOverflow and capacity.
     await assert.rejects(blob.readAt(-1, 1), RangeError);
-    await rejectsCode(blob.readAt(Number.MAX_SAFE_INTEGER, 1), "Closed");
-    await rejectsCode(blob.readAtBuf(0, 2, new Uint8Array(1)), "Closed");
+    await rejectsAt(blob.readAt(Number.MAX_SAFE_INTEGER, 1), "Closed", ...where);
+    await rejectsAt(blob.readAtBuf(0, 2, new Uint8Array(1)), "Closed", ...where);
 
     let kept: Blob;
     {
@@ -795,6 +833,54 @@ export function runConformance(
     await openB.value.blob.close();
   });
 
+  it("name limits: 127-byte blob names, 255-character partitions", async ({ storage }) => {
+    const longest = "n".repeat(127);
+    const bytes127 = new Uint8Array(127).fill(0xfe);
+    const partition255 = "p".repeat(255);
+    for (
+      const [partition, name] of [["p", longest], ["p", bytes127], [partition255, "b"]] as const
+    ) {
+      const { blob } = await storage.open(partition, name);
+      await blob.writeAt(0, enc("x"), { sync: true });
+      await blob.close();
+      assert.equal(await reopenSize(storage, partition, name), 1);
+    }
+    assert.deepEqual(await storage.scan("p"), [enc(longest), bytes127]);
+    assert.deepEqual(await storage.scan(partition255), [enc("b")]);
+    // Refused before any I/O, with the same errors on every storage.
+    for (const name of ["n".repeat(128), "\u00e9".repeat(64), new Uint8Array(128)]) {
+      await assert.rejects(storage.open("p", name), RangeError);
+      await assert.rejects(storage.remove("p", name), RangeError);
+    }
+    for (const name of ["\ud800", "a\udc00", "\udc00\ud800"]) {
+      await assert.rejects(storage.open("p", name), TypeError);
+      await assert.rejects(storage.remove("p", name), TypeError);
+    }
+    const tooLong = "p".repeat(256);
+    await rejectsCode(storage.open(tooLong, "b"), "PartitionNameInvalid");
+    await rejectsCode(storage.remove(tooLong), "PartitionNameInvalid");
+    await rejectsCode(storage.remove(tooLong, "b"), "PartitionNameInvalid");
+    await rejectsCode(storage.scan(tooLong), "PartitionNameInvalid");
+    assert.deepEqual(await storage.scan("p"), [enc(longest), bytes127]);
+    await storage.remove("p", longest);
+    await storage.remove("p", bytes127);
+    await storage.remove(partition255);
+  });
+
+  it("memory it hands over is plain ArrayBuffer memory", async ({ storage }) => {
+    const { blob } = await storage.open("p", "b");
+    await blob.writeAt(0, enc("abc"));
+    // Type level: no cast needed for what WebCrypto and File take.
+    const bytes: Uint8Array<ArrayBuffer> = (await blob.readAt(0, 3)).bytes();
+    const names: Uint8Array<ArrayBuffer>[] = await storage.scan("p");
+    for (const b of [bytes, ...names]) {
+      assert.equal(Object.getPrototypeOf(b.buffer), ArrayBuffer.prototype);
+    }
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+    assert.equal(hex(digest), "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+    await blob.close();
+  });
+
   it("header: short files reset, handwritten files open", async (f) => {
     const name = new Uint8Array([0x00, 0xff]);
     await f.writeRaw("p", name, new Uint8Array([0x43, 0x57, 0x49]));
@@ -842,14 +928,9 @@ export function runConformance(
     ];
     for (const [label, raw, code, reason] of cases) {
       await f.writeRaw("p", enc(label), raw);
-      const err = await rejectsCode(f.storage.open("p", label), code);
+      const err = await rejectsAt(f.storage.open("p", label), code, "p", label);
       if (code === "BlobCorrupt") {
         assert.equal(err.reason, reason);
-        assert.equal(err.partition, "p");
-        assert.equal(
-          err.blob,
-          [...enc(label)].map((b) => b.toString(16).padStart(2, "0")).join(""),
-        );
       } else {
         assert.equal(err.found, 7);
       }
@@ -863,8 +944,8 @@ export function runConformance(
     await blob.sync();
     await blob.writeAt(6, enc("-sync-write"), { sync: true });
     f.crash!();
-    await rejectsCode(blob.readAt(0, 1), "Closed");
-    await rejectsCode(blob.sync(), "Closed");
+    await rejectsAt(blob.readAt(0, 1), "Closed", "p", "b");
+    await rejectsAt(blob.sync(), "Closed", "p", "b");
     const again = await f.storage.open("p", "b");
     assert.ok(again.size >= 17);
     assertBytes(await read(again.blob, 0, 17), enc("synced-sync-write"));

@@ -765,6 +765,13 @@ test("FaultyStorage: wraps any Storage; crash needs a crash() method", async () 
   assert.throws(() => new FaultyStorage(null as unknown as Storage, { seed: 1 }), TypeError);
 });
 
+test("FaultyStorage: an inner that is not a Storage throws TypeError before the config is read", () => {
+  assert.throws(() => new FaultyStorage({} as never, { seed: 1 }), TypeError);
+  const err = thrown(() => new FaultyStorage({} as never, { seed: 1.5 }));
+  assert.ok(err instanceof TypeError);
+  assert.match(err.message, /FaultyStorage wraps a Storage/);
+});
+
 test("FaultyStorage: blobs dispose with await using", async () => {
   const { storage } = faulty({ seed: 1 });
   let kept: Blob;

@@ -96,3 +96,39 @@ test("MemoryStorage: handles opened after a crash work", async () => {
   await blob.close();
   await rejectsCode(blob.readAt(0, 1), "Closed");
 });
+
+test("MemoryStorage: a legal size memory cannot hold is a StorageError, not a RangeError", async () => {
+  const storage = new MemoryStorage();
+  const { blob } = await storage.open("p", "b");
+  await blob.writeAt(0, enc("keep"), { sync: true });
+  // Legal offsets and lengths (no OffsetOverflow) that no runtime can allocate.
+  const huge = Number.MAX_SAFE_INTEGER - 100;
+  for (
+    const [op, code] of [
+      [() => blob.writeAt(huge, enc("x")), "WriteFailed"],
+      [() => blob.writeAt(huge, enc("x"), { sync: true }), "WriteFailed"],
+      [() => blob.resize(huge), "BlobResizeFailed"],
+    ] as const
+  ) {
+    const err = await rejectsCode(op(), code);
+    assert.equal(err.partition, "p");
+    assert.equal(err.blob, "62");
+    assert.ok(err.cause instanceof RangeError);
+  }
+  // Nothing changed.
+  assertBytes((await blob.readAt(0, 4)).bytes(), enc("keep"));
+  await rejectsCode(blob.readAt(4, 1), "BlobInsufficientLength");
+  await blob.sync();
+  await blob.close();
+  assert.equal((await storage.open("p", "b")).size, 4);
+});
+
+test("MemoryStorage: readRaw and scan hand over ArrayBuffer memory", async () => {
+  const storage = new MemoryStorage();
+  await (await storage.open("p", "b")).blob.close();
+  const image: Uint8Array<ArrayBuffer> = storage.readRaw("p", "b")!;
+  const names: Uint8Array<ArrayBuffer>[] = await storage.scan("p");
+  assert.equal(Object.getPrototypeOf(image.buffer), ArrayBuffer.prototype);
+  assert.equal(Object.getPrototypeOf(names[0]!.buffer), ArrayBuffer.prototype);
+  assert.equal(new Blob([image, ...names]).size, 9);
+});

@@ -1,6 +1,12 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type Attributes, type Meter, type MetricOptions, metrics } from "@opentelemetry/api";
+import { readFile } from "node:fs/promises";
+import {
+  type Attributes,
+  type Meter as OtelMeter,
+  type MetricOptions,
+  metrics,
+} from "@opentelemetry/api";
 import {
   DataPointType,
   MeterProvider,
@@ -11,7 +17,7 @@ import { IoBuf, IoBufMut, IoBufs, IoBufsMut } from "../core/buffers.ts";
 import { encodeHeader } from "../core/header.ts";
 import type { Blob, OpenedBlob, Storage } from "../core/types.ts";
 import { MemoryStorage } from "../drivers/memory.ts";
-import { MeteredStorage } from "../drivers/metered.ts";
+import { type Meter, MeteredStorage } from "../drivers/metered.ts";
 import { assertBytes, rejectsCode, runConformance } from "./conformance.ts";
 
 runConformance("MeteredStorage(MemoryStorage)", () => {
@@ -24,7 +30,7 @@ runConformance("MeteredStorage(MemoryStorage)", () => {
   };
 }, { crash: true });
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
+const enc = (s: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(s);
 
 const NAMES = [
   "runtime_open_blobs",
@@ -296,10 +302,11 @@ function fakeMeter(log: unknown[]): Meter {
       },
     };
   };
+  // A plain object of our `Meter` shape: no cast.
   return {
     createCounter: instrument("Counter"),
     createUpDownCounter: instrument("UpDownCounter"),
-  } as unknown as Meter;
+  };
 }
 
 /** A storage whose blobs log each call and resolve with nothing. */
@@ -499,15 +506,13 @@ test("MeteredStorage: with no meter and no provider everything works (no-op mete
   assert.deepEqual(await storage.scan("p"), [enc("b"), enc("raw")]);
 });
 
-test("MeteredStorage: the default meter comes from the global provider at construction", async (t) => {
+test("MeteredStorage: the default meter comes from the global provider at construction", async () => {
+  const restore = clearRegistry();
   const reader = new Reader();
   const provider = new MeterProvider({ readers: [reader] });
-  const before = new MeteredStorage(new MemoryStorage());
-  if (!metrics.setGlobalMeterProvider(provider)) {
-    t.skip("a global meter provider is already installed");
-    return;
-  }
   try {
+    const before = new MeteredStorage(new MemoryStorage());
+    assert.equal(metrics.setGlobalMeterProvider(provider), true);
     const after = new MeteredStorage(new MemoryStorage());
     await (await before.open("p", "b")).blob.sync(); // no-op meter: not seen
     const { blob } = await after.open("p", "b");
@@ -524,6 +529,212 @@ test("MeteredStorage: the default meter comes from the global provider at constr
     await blob.close();
   } finally {
     metrics.disable();
+    restore();
     await provider.shutdown();
   }
+});
+
+/** Where `@opentelemetry/api` 1.x keeps its globals (see its `internal/global-utils`). */
+const OTEL_API_KEY = Symbol.for("opentelemetry.js.api.1");
+const globals = globalThis as unknown as Record<symbol, unknown>;
+
+/**
+ * Removes the API's global registry (whatever installed it: the real API, Deno's
+ * built-in OpenTelemetry, a test) and returns a function that puts it back as it
+ * was, so that the tests below see a clean global and leave it as they found it.
+ */
+function clearRegistry(): () => void {
+  const had = Object.hasOwn(globals, OTEL_API_KEY);
+  const saved = globals[OTEL_API_KEY];
+  delete globals[OTEL_API_KEY];
+  return () => {
+    if (had) globals[OTEL_API_KEY] = saved;
+    else delete globals[OTEL_API_KEY];
+  };
+}
+
+/** Opens, writes (with sync), reads, resizes, syncs and closes one blob. */
+async function workload(storage: Storage): Promise<void> {
+  const { blob } = await storage.open("p", "b");
+  await blob.writeAt(0, [enc("ab"), enc("cde")], { sync: true });
+  assertBytes((await blob.readAt(1, 3)).bytes(), enc("bcd"));
+  await blob.readAtBuf(0, 2, new Uint8Array(2));
+  await blob.resize(4);
+  await blob.sync();
+  await blob.close();
+}
+
+test("MeteredStorage: the default meter, real API and SDK: exact values at the global provider's reader", async () => {
+  const restore = clearRegistry();
+  const reader = new Reader();
+  const provider = new MeterProvider({ readers: [reader] });
+  try {
+    assert.equal(metrics.setGlobalMeterProvider(provider), true);
+    const storage = new MeteredStorage(new MemoryStorage());
+    const { blob } = await storage.open("p", "b");
+    await blob.writeAt(0, [enc("ab"), enc("cde")], { sync: true });
+    await blob.writeAt(5, enc("fg"));
+    assertBytes((await blob.readAt(1, 3)).bytes(), enc("bcd"));
+    await blob.readAtBuf(0, 6, new Uint8Array(6));
+    await blob.resize(4);
+    await blob.resize(9);
+    await blob.sync();
+    const { resourceMetrics, errors } = await reader.collect();
+    assert.deepEqual(errors, []);
+    const scopes = resourceMetrics.scopeMetrics;
+    assert.deepEqual(scopes.map((s) => s.scope.name), ["@blobrt/storage"]);
+    const values = Object.fromEntries(
+      (scopes[0].metrics as SumMetricData[]).map((m) => [
+        m.descriptor.name,
+        m.dataPoints.map((p) => p.value),
+      ]),
+    );
+    assert.deepEqual(values, {
+      runtime_open_blobs: [1],
+      runtime_storage_reads: [2],
+      runtime_storage_read_bytes: [9],
+      runtime_storage_writes: [2],
+      runtime_storage_write_bytes: [7],
+      runtime_storage_syncs: [2],
+      runtime_storage_resizes: [2],
+    });
+    await blob.close();
+    const after = await reader.collect();
+    const gauge = after.resourceMetrics.scopeMetrics[0].metrics.find((m) =>
+      m.descriptor.name === "runtime_open_blobs"
+    ) as SumMetricData;
+    assert.deepEqual(gauge.dataPoints.map((p) => p.value), [0]);
+  } finally {
+    metrics.disable();
+    restore();
+    await provider.shutdown();
+  }
+});
+
+test("MeteredStorage: the default meter, a provider another 1.x put in the registry (1.9, Deno's)", async () => {
+  // What an application on @opentelemetry/api 1.9 leaves on globalThis after
+  // `metrics.setGlobalMeterProvider(provider)`, and what Deno's built-in
+  // OpenTelemetry (OTEL_DENO=true) installs: a class with a static getMeter.
+  const log: unknown[] = [];
+  const provider = {
+    getMeter(...args: unknown[]): Meter {
+      log.push(["getMeter", ...args]);
+      return fakeMeter(log);
+    },
+  };
+  class DenoStyleProvider {
+    static getMeter(...args: unknown[]): Meter {
+      log.push(["getMeter (static)", ...args]);
+      return fakeMeter(log);
+    }
+  }
+  for (
+    const [version, metricsProvider] of [
+      ["1.9.0", provider],
+      ["1.0.0", provider],
+      ["1.999.999", DenoStyleProvider],
+    ] as const
+  ) {
+    const restore = clearRegistry();
+    try {
+      // As the API builds it: `version` read-only, the provider under `metrics`.
+      const registry = Object.defineProperty({}, "version", { value: version, enumerable: true });
+      globals[OTEL_API_KEY] = Object.assign(registry, { metrics: metricsProvider });
+      if (version === "1.9.0") {
+        // The 1.10 API we test with does not use a 1.9 registry (its minor is higher):
+        // the silent loss of metrics that blobrt's own lookup avoids.
+        assert.notEqual(metrics.getMeterProvider(), metricsProvider);
+      }
+      log.length = 0;
+      const storage = new MeteredStorage(new MemoryStorage());
+      assert.deepEqual(log.slice(0, 2), [
+        [metricsProvider === provider ? "getMeter" : "getMeter (static)", "@blobrt/storage"],
+        ["create", "UpDownCounter", "runtime_open_blobs", true],
+      ], version);
+      assert.equal(log.length, 8, version);
+      log.length = 0;
+      await workload(storage);
+      assert.deepEqual(log, [
+        ["add", "runtime_open_blobs", 1],
+        ["add", "runtime_storage_writes", 1],
+        ["add", "runtime_storage_write_bytes", 5],
+        ["add", "runtime_storage_syncs", 1],
+        ["add", "runtime_storage_reads", 1],
+        ["add", "runtime_storage_read_bytes", 3],
+        ["add", "runtime_storage_reads", 1],
+        ["add", "runtime_storage_read_bytes", 2],
+        ["add", "runtime_storage_resizes", 1],
+        ["add", "runtime_storage_syncs", 1],
+        ["add", "runtime_open_blobs", -1],
+      ], version);
+    } finally {
+      restore();
+    }
+  }
+});
+
+test("MeteredStorage: the default meter, nothing (usable) registered: works, counts nothing, no throw", async () => {
+  const log: unknown[] = [];
+  const provider = {
+    getMeter(...args: unknown[]): Meter {
+      log.push(["getMeter", ...args]);
+      return fakeMeter(log);
+    },
+  };
+  const registries: Array<[string, unknown]> = [
+    ["no registry", undefined],
+    ["null registry", null],
+    ["a registry without metrics", { version: "1.10.0" }],
+    ["metrics null", { version: "1.10.0", metrics: null }],
+    ["metrics without getMeter", { version: "1.10.0", metrics: {} }],
+    // Versions the API's own compatibility check rejects too.
+    ["no version", { metrics: provider }],
+    ["version 2.0.0", { version: "2.0.0", metrics: provider }],
+    ["version 0.9.0", { version: "0.9.0", metrics: provider }],
+    ["a prerelease", { version: "1.10.0-rc.1", metrics: provider }],
+    ["a version that is no version", { version: 1, metrics: provider }],
+  ];
+  for (const [what, registry] of registries) {
+    const restore = clearRegistry();
+    try {
+      if (registry !== undefined) globals[OTEL_API_KEY] = registry;
+      const storage = new MeteredStorage(new MemoryStorage());
+      // A provider installed after construction is not seen.
+      const late = clearRegistry();
+      globals[OTEL_API_KEY] = { version: "1.10.0", metrics: provider };
+      try {
+        await workload(storage);
+      } finally {
+        late();
+      }
+      assert.deepEqual(log, [], what);
+      // blobrt put nothing on globalThis.
+      assert.equal(globals[OTEL_API_KEY], registry, what);
+      assert.equal(Object.hasOwn(globals, OTEL_API_KEY), registry !== undefined, what);
+    } finally {
+      restore();
+    }
+  }
+});
+
+test("MeteredStorage: no @opentelemetry import in drivers/metered.ts; real API and SDK meters are our Meter", async () => {
+  const source = await readFile(new URL("../drivers/metered.ts", import.meta.url), "utf8");
+  // Drop comments: the JSDoc examples import the SDK, which is fine.
+  const code = source.replace(/\/\*[\s\S]*?\*\//g, "").replace(/^\s*\/\/.*$/gm, "");
+  assert.doesNotMatch(code, /from\s*["']@opentelemetry/);
+  assert.doesNotMatch(code, /import\s*\(?\s*["']@opentelemetry/);
+  assert.doesNotMatch(code, /require\s*\(\s*["']@opentelemetry/);
+  assert.match(source, /^export interface Meter \{/m);
+
+  // Type checks (`deno check` runs on this file): no cast needed.
+  const provider = new MeterProvider();
+  const sdkMeter: Meter = provider.getMeter("sdk");
+  const apiMeter: Meter = metrics.getMeter("api");
+  const otelMeter: OtelMeter = provider.getMeter("sdk");
+  const asOurs: Meter = otelMeter;
+  for (const meter of [sdkMeter, apiMeter, asOurs]) {
+    const storage = new MeteredStorage(new MemoryStorage(), { meter });
+    await workload(storage);
+  }
+  await provider.shutdown();
 });

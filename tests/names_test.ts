@@ -5,6 +5,7 @@ import {
   blobNameBytes,
   compareBytes,
   fromHex,
+  isPartitionName,
   toHex,
   validatePartitionName,
 } from "../core/names.ts";
@@ -26,7 +27,19 @@ test("validatePartitionName: accepts single characters and every allowed class",
   }
   const all = "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-_";
   assert.doesNotThrow(() => validatePartitionName(all));
-  assert.doesNotThrow(() => validatePartitionName("x".repeat(1000)));
+  assert.doesNotThrow(() => validatePartitionName("x".repeat(255)));
+});
+
+test("validatePartitionName: at most 255 characters; longer is PartitionNameInvalid", () => {
+  for (const name of ["x".repeat(256), "a-".repeat(200), "x".repeat(100_000)]) {
+    assert.throws(
+      () => validatePartitionName(name),
+      { code: "PartitionNameInvalid", partition: name },
+      `${name.length} characters`,
+    );
+    assert.equal(isPartitionName(name), false);
+  }
+  assert.equal(isPartitionName("x".repeat(255)), true);
 });
 
 for (
@@ -107,11 +120,48 @@ test("blobNameBytes: a string's result is a plain Uint8Array", () => {
 });
 
 test("blobNameBytes: a Uint8Array is passed through as the same object", () => {
-  for (const name of [bytes(1), bytes(0, 255, 0), new Uint8Array(1024)]) {
+  for (const name of [bytes(1), bytes(0, 255, 0), new Uint8Array(127)]) {
     assert.equal(blobNameBytes(name), name);
   }
   const sub = bytes(9, 1, 2, 9).subarray(1, 3);
   assert.equal(blobNameBytes(sub), sub);
+});
+
+test("blobNameBytes: at most 127 bytes; longer throws RangeError, not StorageError", () => {
+  assert.equal(blobNameBytes("x".repeat(127)).length, 127);
+  assert.equal(blobNameBytes(new Uint8Array(127)).length, 127);
+  for (
+    const name of [
+      "x".repeat(128),
+      "\u00e9".repeat(64), // 64 UTF-16 units, 128 UTF-8 bytes
+      "\u{1f600}".repeat(32), // 64 UTF-16 units, 128 UTF-8 bytes
+      "x".repeat(1_000_000),
+      new Uint8Array(128),
+      new Uint8Array(1 << 20),
+    ]
+  ) {
+    const err = thrown(() => blobNameBytes(name));
+    assert.ok(err instanceof RangeError, `${name.length}`);
+  }
+  assert.equal(blobNameBytes("\u00e9".repeat(63) + "x").length, 127);
+});
+
+test("blobNameBytes: a string with a lone surrogate throws TypeError", () => {
+  for (const name of ["\ud800", "\udfff", "a\ud83d", "\ude00a", "\ude00\ud83d", "x\ud800y"]) {
+    const err = thrown(() => blobNameBytes(name));
+    assert.ok(err instanceof TypeError, JSON.stringify(name));
+    assert.ok(!(err instanceof StorageError));
+  }
+  // A well-formed pair is one code point, four UTF-8 bytes.
+  assert.deepEqual(blobNameBytes("\ud83d\ude00"), bytes(0xf0, 0x9f, 0x98, 0x80));
+});
+
+test("blobNameBytes: the result's type follows the input's memory", () => {
+  const fromString: Uint8Array<ArrayBuffer> = blobNameBytes("a");
+  const own: Uint8Array<ArrayBuffer> = blobNameBytes(new Uint8Array([1]));
+  const loose: Uint8Array = blobNameBytes(new Uint8Array([1]) as Uint8Array);
+  assert.equal(fromString.buffer.constructor, ArrayBuffer);
+  assert.equal(own.length + loose.length, 2);
 });
 
 test("blobNameBytes: an empty name throws RangeError", () => {
