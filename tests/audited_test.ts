@@ -6,6 +6,7 @@ import { MemoryStorage } from "../drivers/memory.ts";
 import { IoBuf, IoBufMut, IoBufs, IoBufsMut } from "../core/buffers.ts";
 import type { Blob, Storage } from "../core/types.ts";
 import { assertBytes, rejectsCode, runConformance } from "./conformance.ts";
+import { enc } from "./util.ts";
 
 runConformance("AuditedStorage(MemoryStorage)", () => {
   const inner = new MemoryStorage();
@@ -17,7 +18,6 @@ runConformance("AuditedStorage(MemoryStorage)", () => {
   };
 }, { crash: true });
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const ZERO = "0".repeat(64);
 
 // ---- An independent rendering of the documented record format ----

@@ -5,30 +5,15 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
 import { Buffer } from "node:buffer";
 import { tempDir } from "./fs_fixture.ts";
+import { type RunResult, runScript } from "./spawn.ts";
 
 const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
-const isDeno = "Deno" in globalThis;
 
-function run(...args: string[]): { code: number; stdout: string; stderr: string; raw: Uint8Array } {
-  const argv = isDeno ? ["run", "-A", CLI, ...args] : [CLI, ...args];
-  const r = spawnSync(process.execPath, argv, {
-    encoding: "buffer",
-    env: { ...process.env, NO_COLOR: "1" },
-  });
-  const raw = new Uint8Array(r.stdout);
-  return {
-    code: r.status ?? -1,
-    stdout: new TextDecoder().decode(raw),
-    stderr: String(r.stderr),
-    raw,
-  };
-}
+const run = (...args: string[]): RunResult => runScript(CLI, args);
 
 const header = (version: number) => [0x43, 0x57, 0x49, 0x43, 0, 0, version >> 8, version & 0xff];
 

@@ -21,6 +21,7 @@ import type { StorageError, StorageErrorCode } from "../core/errors.ts";
 import { encodeHeader } from "../core/header.ts";
 import type { Blob, Storage } from "../core/types.ts";
 import { assertBytes, rejectsCode } from "./assert.ts";
+import { enc, pattern, read } from "./util.ts";
 
 export { assertBytes, rejectsCode };
 
@@ -49,8 +50,6 @@ export interface ConformanceOptions {
   skip?: string | false;
 }
 
-const enc = (s: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(s);
-
 /** Lowercase hex of a name's bytes, as errors carry it in `blob`. */
 const hex = (name: string | Uint8Array): string =>
   [...(typeof name === "string" ? enc(name) : name)]
@@ -76,11 +75,6 @@ async function rejectsAt(
   return err;
 }
 
-/** Reads `[offset, offset + length)` as plain bytes. */
-async function read(blob: Blob, offset: number, length: number): Promise<Uint8Array> {
-  return (await blob.readAt(offset, length)).coalesce().bytes();
-}
-
 /** Opens, checks size, returns the blob. */
 async function reopenSize(
   storage: Storage,
@@ -90,12 +84,6 @@ async function reopenSize(
   const opened = await storage.open(partition, name);
   await opened.blob.close();
   return opened.size;
-}
-
-function pattern(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) out[i] = (i * 31 + seed * 17 + (i >> 8)) & 0xff;
-  return out;
 }
 
 /**

@@ -14,6 +14,8 @@ import { IoBuf } from "../core/buffers.ts";
 import type { Blob, BlobName, OpenedBlob, OpenOptions, Storage } from "../core/types.ts";
 import { assertBytes, rejectsCode, runConformance } from "./conformance.ts";
 import { thrown } from "./assert.ts";
+import { enc, read } from "./util.ts";
+import { toHex } from "../core/names.ts";
 
 runConformance("FaultyStorage(MemoryStorage), faults off", () => {
   const inner = new MemoryStorage();
@@ -39,16 +41,11 @@ runConformance("FaultyStorage(MemoryStorage), faults off, replaying crash", () =
   };
 }, { crash: true });
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const raw = (...bytes: Uint8Array[]): Uint8Array => new Uint8Array(bytes.flatMap((b) => [...b]));
 
 function faulty(config: FaultyConfig): { inner: MemoryStorage; storage: FaultyStorage } {
   const inner = new MemoryStorage();
   return { inner, storage: new FaultyStorage(inner, config) };
-}
-
-async function read(blob: Blob, offset: number, length: number): Promise<Uint8Array> {
-  return (await blob.readAt(offset, length)).bytes();
 }
 
 /** The logical size a handle sees: the smallest `n` with `readAt(n, 1)` past the end. */
@@ -277,9 +274,7 @@ function prepared(config: FaultyConfig): { inner: MemoryStorage; storage: Faulty
   return { inner, storage: new FaultyStorage(inner, config) };
 }
 
-function hex(s: string): string {
-  return [...enc(s)].map((b) => b.toString(16).padStart(2, "0")).join("");
-}
+const hex = (s: string): string => toHex(enc(s));
 
 test("FaultyStorage: rates of 0 and 1 draw no randomness", async () => {
   const writes = async (interleave: boolean): Promise<string[]> => {

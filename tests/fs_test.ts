@@ -20,10 +20,11 @@ import { BunStorage } from "../drivers/bun.ts";
 import { DenoStorage } from "../drivers/deno.ts";
 import { NodeStorage } from "../drivers/node.ts";
 import { StorageError } from "../core/errors.ts";
-import type { Blob, Storage } from "../core/types.ts";
+import type { Storage } from "../core/types.ts";
 import { assertBytes, rejectsCode } from "./assert.ts";
 import { tempDir } from "./fs_fixture.ts";
 import { CRASH_BLOB, CRASH_PARTITION, record, RECORD_SIZE } from "./fixtures/crash_writer.ts";
+import { enc, pattern, read } from "./util.ts";
 
 const isDeno = "Deno" in globalThis;
 const isBun = "Bun" in globalThis;
@@ -50,24 +51,12 @@ const drivers: Driver[] = [
   { name: "NodeStorage", make: (directory) => new NodeStorage({ directory }), skip: false },
 ];
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
-
 /** A raw commonware blob file: `CWIC`, runtime version 0, blob version (BE), data. */
 function cwic(version: number, data: Uint8Array = new Uint8Array(0)): Uint8Array {
   const out = new Uint8Array(8 + data.length);
   out.set([0x43, 0x57, 0x49, 0x43, 0x00, 0x00, version >> 8, version & 0xff]);
   out.set(data, 8);
   return out;
-}
-
-function pattern(length: number, seed: number): Uint8Array {
-  const out = new Uint8Array(length);
-  for (let i = 0; i < length; i++) out[i] = (i * 13 + seed * 101 + (i >> 8)) & 0xff;
-  return out;
-}
-
-async function read(blob: Blob, offset: number, length: number): Promise<Uint8Array> {
-  return (await blob.readAt(offset, length)).coalesce().bytes();
 }
 
 const readRaw = (path: string): Uint8Array => new Uint8Array(fs.readFileSync(path));

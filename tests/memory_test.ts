@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { MemoryStorage } from "../drivers/memory.ts";
 import { encodeHeader } from "../core/header.ts";
 import { assertBytes, rejectsCode, runConformance } from "./conformance.ts";
+import { enc } from "./util.ts";
 
 runConformance("MemoryStorage", () => {
   const storage = new MemoryStorage();
@@ -14,7 +15,6 @@ runConformance("MemoryStorage", () => {
   };
 }, { crash: true });
 
-const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
 const raw = (...bytes: Uint8Array[]): Uint8Array => new Uint8Array(bytes.flatMap((b) => [...b]));
 
 test("MemoryStorage: crash drops unsynced writes and resizes", async () => {

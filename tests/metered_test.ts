@@ -19,6 +19,7 @@ import type { Blob, OpenedBlob, Storage } from "../core/types.ts";
 import { MemoryStorage } from "../drivers/memory.ts";
 import { type Meter, MeteredStorage } from "../drivers/metered.ts";
 import { assertBytes, rejectsCode, runConformance } from "./conformance.ts";
+import { enc } from "./util.ts";
 
 runConformance("MeteredStorage(MemoryStorage)", () => {
   const inner = new MemoryStorage();
@@ -29,8 +30,6 @@ runConformance("MeteredStorage(MemoryStorage)", () => {
     crash: () => inner.crash(),
   };
 }, { crash: true });
-
-const enc = (s: string): Uint8Array<ArrayBuffer> => new TextEncoder().encode(s);
 
 const NAMES = [
   "runtime_open_blobs",

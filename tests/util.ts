@@ -10,7 +10,7 @@ import type { Blob } from "../core/types.ts";
 const encoder = new TextEncoder();
 
 /** The UTF-8 bytes of `s`. */
-export const enc = (s: string): Uint8Array => encoder.encode(s);
+export const enc = (s: string): Uint8Array<ArrayBuffer> => encoder.encode(s);
 
 /** Reads `[offset, offset + length)` of `blob` as one plain `Uint8Array`. */
 export async function read(blob: Blob, offset: number, length: number): Promise<Uint8Array> {
