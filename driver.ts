@@ -8,8 +8,11 @@
  * - **The filesystem engine**: {@linkcode FileStorage} holds the whole on-disk
  *   contract over a {@linkcode FileSystemPort}; a filesystem driver is a port
  *   plus this class. {@linkcode errorCode} reads the POSIX code of an OS error.
- * - **The header codec**: {@linkcode encodeHeader}, {@linkcode decodeHeader},
- *   {@linkcode validateHeader}, {@linkcode classifyHeader}.
+ * - **The header codec**: {@linkcode encodeHeader}, {@linkcode createHeader},
+ *   {@linkcode decodeHeader}, {@linkcode validateHeader},
+ *   {@linkcode classifyHeader}, {@linkcode resolveHeader} (what `open` does with
+ *   a file's first bytes, healing torn V1 creations as commonware main does),
+ *   {@linkcode isTornCreation}, and {@linkcode crc32c}.
  * - **Names**: partition checks, blob names as bytes and lowercase hex.
  * - {@linkcode openedBlob} builds what `open` returns; {@linkcode SeededRandom}
  *   is the deterministic generator behind `FaultyStorage`.
@@ -57,17 +60,28 @@ export {
 } from "./core/args.ts";
 export { openedBlob } from "./core/opened.ts";
 export {
+  type BlobLayout,
+  checkLayout,
   checkVersionRange,
   classifyHeader,
+  createHeader,
+  dataOffset,
   decodeHeader,
   encodeHeader,
   type Header,
   HEADER_SIZE,
+  HEADER_SIZE_V1,
   type HeaderClass,
+  isTornCreation,
   MAGIC,
+  MAGIC_V1,
+  type ResolvedHeader,
+  resolveHeader,
   RUNTIME_VERSION,
+  RUNTIME_VERSION_V1,
   validateHeader,
 } from "./core/header.ts";
+export { crc32c } from "./core/crc32c.ts";
 export {
   blobNameBytes,
   compareBytes,

@@ -61,11 +61,13 @@ export {
   type StorageErrorDetails,
 } from "./core/errors.ts";
 export { IoBuf, IoBufMut, IoBufs, IoBufsMut } from "./core/buffers.ts";
-export { MemoryStorage } from "./drivers/memory.ts";
+export { MemoryStorage, type MemoryStorageOptions } from "./drivers/memory.ts";
 export { NodeStorage } from "./drivers/node.ts";
 export { DenoStorage } from "./drivers/deno.ts";
 export { BunStorage } from "./drivers/bun.ts";
 export type { FileStorageOptions } from "./fs/file_storage.ts";
+export type { BlobLayout } from "./core/header.ts";
+export { crc32c } from "./core/crc32c.ts";
 export { AuditedStorage, Auditor } from "./drivers/audited.ts";
 export {
   type FaultRates,

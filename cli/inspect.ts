@@ -1,13 +1,21 @@
 /**
  * Reading a storage directory without changing it: its partitions, the header
  * of every blob (classified by core's {@linkcode classifyHeader}, as `open`
- * reads it) and every entry that does not belong.
+ * reads it: V0 or V1, with the V1 checksum and padding verified) and every
+ * entry that does not belong.
  *
  * @module
  */
 
 import * as fs from "node:fs";
-import { classifyHeader, HEADER_SIZE, type HeaderClass } from "../core/header.ts";
+import {
+  type BlobLayout,
+  classifyHeader,
+  dataOffset,
+  HEADER_SIZE,
+  HEADER_SIZE_V1,
+  type HeaderClass,
+} from "../core/header.ts";
 import { fromHex, isPartitionName } from "../core/names.ts";
 import type { VersionRange } from "../core/types.ts";
 
@@ -19,12 +27,21 @@ export interface BlobReport {
   hex: string;
   /** The name as text, when it is printable UTF-8. */
   text?: string;
-  /** Logical size (file size less the header), or 0 for a short file. */
+  /** The layout its magic names (`v0`: `CWIC`, `v1`: `CWIK`), when it names one. */
+  layout?: BlobLayout;
+  /**
+   * Logical size: the file size less the layout's header (8 bytes when the
+   * magic names none); 0 for a short or torn file, which `open` resets.
+   */
   size: number;
   /** The blob version from the header, when the header is readable. */
   version?: number;
-  /** `ok`, or what is wrong with the header. */
-  status: "ok" | "short" | "bad magic" | "bad runtime version" | "unreadable";
+  /**
+   * `ok`, or what is wrong with the header: `short` (under 8 bytes) and `torn`
+   * (an interrupted V1 creation) are blobs that `open` resets; the others it
+   * refuses.
+   */
+  status: HeaderClass["status"] | "unreadable";
 }
 
 /** Something in the directory that is not a blob of the format. */
@@ -62,14 +79,17 @@ function printable(bytes: Uint8Array): string | undefined {
 
 /** A blob file as its header describes it. */
 export interface BlobFile {
-  /** Logical size: the file size less the header, or 0 for a short file. */
+  /** File byte of logical offset 0: 8 or 4096 by the layout, 8 when the magic names none. */
+  dataOffset: number;
+  /** Logical size: the file size less `dataOffset`, or 0 for a short or torn file. */
   size: number;
   /** What the first bytes are. */
   header: HeaderClass;
 }
 
 /**
- * Reads a blob file's header and size, and nothing else.
+ * Reads a blob file's header (its first 4096 bytes at most) and size, and
+ * nothing else.
  *
  * @param path The file.
  * @returns Its size and classified header.
@@ -79,10 +99,15 @@ export function readHeader(path: string): BlobFile {
   const fd = fs.openSync(path, "r");
   try {
     const fileSize = fs.fstatSync(fd).size;
-    const head = new Uint8Array(Math.min(fileSize, HEADER_SIZE));
-    const n = fs.readSync(fd, head, 0, head.length, 0);
-    const header = classifyHeader(head.subarray(0, n));
-    return { size: header.status === "short" ? 0 : fileSize - HEADER_SIZE, header };
+    const head = new Uint8Array(Math.min(fileSize, HEADER_SIZE_V1));
+    let n = 0;
+    for (let r = 1; n < head.length && r > 0; n += r) {
+      r = fs.readSync(fd, head, n, head.length - n, n);
+    }
+    const header = classifyHeader(head.subarray(0, n), fileSize);
+    const offset = "layout" in header ? dataOffset(header.layout) : HEADER_SIZE;
+    const reset = header.status === "short" || header.status === "torn";
+    return { dataOffset: offset, size: reset ? 0 : Math.max(0, fileSize - offset), header };
   } finally {
     fs.closeSync(fd);
   }
@@ -97,8 +122,8 @@ function inspectBlob(dir: string, partition: string, hex: string, name: Uint8Arr
     return { ...base, size: 0, status: "unreadable" };
   }
   const { size, header } = file;
-  return "version" in header
-    ? { ...base, size, version: header.version, status: header.status }
+  return "layout" in header
+    ? { ...base, layout: header.layout, size, version: header.version, status: header.status }
     : { ...base, size, status: header.status };
 }
 
@@ -187,6 +212,7 @@ export function problems(report: DirectoryReport, versions?: VersionRange): Prob
   for (const { partition, hex, status, version } of report.blobs) {
     const at = { partition, entry: hex };
     if (status === "short") out.push({ ...at, problem: "short file (no complete header)" });
+    else if (status === "torn") out.push({ ...at, problem: "torn creation (open resets it)" });
     else if (status !== "ok") out.push({ ...at, problem: status });
     else if (
       versions !== undefined && version !== undefined &&

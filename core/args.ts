@@ -99,8 +99,9 @@ export function checkIndex(n: number, what: string): number {
 }
 
 /**
- * Throws `OffsetOverflow` when the physical end `offset + length + 8` is past
- * `Number.MAX_SAFE_INTEGER`.
+ * Throws `OffsetOverflow` when the physical end `offset + length + headerSize`
+ * is past `Number.MAX_SAFE_INTEGER` (`headerSize` is the blob's data offset: 8
+ * for a V0 blob, the default, and 4096 for a V1 blob).
  *
  * @example
  * ```ts
@@ -109,18 +110,23 @@ export function checkIndex(n: number, what: string): number {
  *
  * checkEnd(Number.MAX_SAFE_INTEGER - 9, 1);
  * assert.throws(() => checkEnd(Number.MAX_SAFE_INTEGER - 8, 1), { code: "OffsetOverflow" });
+ * assert.throws(() => checkEnd(Number.MAX_SAFE_INTEGER - 4096, 1, {}, 4096), {
+ *   code: "OffsetOverflow",
+ * });
  * ```
  *
  * @param offset Logical offset.
  * @param length Byte count.
  * @param where The partition and blob (hex) the error carries.
+ * @param headerSize File byte of logical offset 0 (default 8).
  */
 export function checkEnd(
   offset: number,
   length: number,
   where?: { readonly partition?: string; readonly blob?: string },
+  headerSize: number = HEADER_SIZE,
 ): void {
-  if (offset > Number.MAX_SAFE_INTEGER - HEADER_SIZE - length) {
+  if (offset > Number.MAX_SAFE_INTEGER - headerSize - length) {
     throw new StorageError("OffsetOverflow", where);
   }
 }
@@ -203,17 +209,19 @@ export function checkRemoveArgs(partition: string, name?: BlobName): Uint8Array 
  * @param length Byte count.
  * @param closed Whether the handle is closed.
  * @param where The partition and blob (hex) that `Closed` and `OffsetOverflow` carry.
+ * @param headerSize File byte of logical offset 0 (default 8), for `OffsetOverflow`.
  */
 export function checkRead(
   offset: number,
   length: number,
   closed: boolean,
   where?: { readonly partition?: string; readonly blob?: string },
+  headerSize: number = HEADER_SIZE,
 ): void {
   checkIndex(offset, "offset");
   checkIndex(length, "length");
   checkOpen(closed, where);
-  checkEnd(offset, length, where);
+  checkEnd(offset, length, where, headerSize);
 }
 
 /**
@@ -243,6 +251,7 @@ export function checkRead(
  * @param target The caller's buffers.
  * @param closed Whether the handle is closed.
  * @param where The partition and blob (hex) that `Closed` and `OffsetOverflow` carry.
+ * @param headerSize File byte of logical offset 0 (default 8), for `OffsetOverflow`.
  * @returns The target, its chunk lengths set.
  */
 export function checkReadBuf<B extends ArrayBufferLike = ArrayBuffer>(
@@ -251,17 +260,18 @@ export function checkReadBuf<B extends ArrayBufferLike = ArrayBuffer>(
   target: ReadTarget<B>,
   closed: boolean,
   where?: { readonly partition?: string; readonly blob?: string },
+  headerSize: number = HEADER_SIZE,
 ): IoBufsMut<B> {
   if (target instanceof Uint8Array && target.length === length) {
     // The hot path, a plain buffer filled whole: the same checks, fewer steps.
-    checkRead(offset, length, closed, where);
+    checkRead(offset, length, closed, where, headerSize);
     return new IoBufsMut(target);
   }
   checkIndex(offset, "offset");
   checkIndex(length, "length");
   const bufs = toReadTarget(target);
   checkOpen(closed, where);
-  checkEnd(offset, length, where);
+  checkEnd(offset, length, where, headerSize);
   const chunks = bufs.buffers();
   // One chunk: read its capacity directly rather than summing (the common case).
   const capacity = chunks.length === 1 ? chunks[0]!.capacity : bufs.capacity;
@@ -298,6 +308,7 @@ export function checkReadBuf<B extends ArrayBufferLike = ArrayBuffer>(
  * @param options Write options.
  * @param closed Whether the handle is closed.
  * @param where The partition and blob (hex) that `Closed` and `OffsetOverflow` carry.
+ * @param headerSize File byte of logical offset 0 (default 8), for `OffsetOverflow`.
  * @returns The non-empty chunks, total length, and whether to sync.
  */
 export function checkWrite(
@@ -306,6 +317,7 @@ export function checkWrite(
   options: WriteOptions | undefined,
   closed: boolean,
   where?: { readonly partition?: string; readonly blob?: string },
+  headerSize: number = HEADER_SIZE,
 ): { chunks: Uint8Array[]; length: number; sync: boolean } {
   checkIndex(offset, "offset");
   const chunks = toChunks(data);
@@ -322,7 +334,7 @@ export function checkWrite(
   let length = 0;
   for (const c of chunks) length += c.length;
   checkOpen(closed, where);
-  checkEnd(offset, length, where);
+  checkEnd(offset, length, where, headerSize);
   return { chunks, length, sync };
 }
 
@@ -340,15 +352,17 @@ export function checkWrite(
  * @param length New logical length.
  * @param closed Whether the handle is closed.
  * @param where The partition and blob (hex) that `Closed` and `OffsetOverflow` carry.
+ * @param headerSize File byte of logical offset 0 (default 8), for `OffsetOverflow`.
  */
 export function checkResize(
   length: number,
   closed: boolean,
   where?: { readonly partition?: string; readonly blob?: string },
+  headerSize: number = HEADER_SIZE,
 ): void {
   checkIndex(length, "length");
   checkOpen(closed, where);
-  checkEnd(0, length, where);
+  checkEnd(0, length, where, headerSize);
 }
 
 /**

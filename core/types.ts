@@ -8,9 +8,10 @@
  * In short:
  * - A storage holds *partitions* (names of 1 to 255 ASCII letters, digits, `-`
  *   and `_`); a partition holds *blobs* (names of 1 to 127 bytes).
- * - A blob is a byte array at *logical* offsets. On disk it is a file whose
- *   first 8 bytes are a header (magic `CWIC`, version), byte-compatible with
- *   commonware-runtime.
+ * - A blob is a byte array at *logical* offsets. On disk it is a file that
+ *   starts with a header (magic and version), byte-compatible with
+ *   commonware-runtime: 8 bytes (`CWIC`, V0) or 4096 (`CWIK`, V1, with a
+ *   CRC32C); logical offset 0 is the first byte after it.
  * - `open`, `remove` and a `{ sync: true }` write or `sync` are durable when
  *   they resolve; plain writes and resizes are not.
  * - Every storage failure is a `StorageError` with a `code`; a programming
@@ -274,7 +275,8 @@ export interface OpenedBlob extends AsyncDisposable {
  * else (negative, fractional, `NaN`, `Infinity`, not a number) rejects with
  * `RangeError` or `TypeError` before any I/O. An end past what a file can
  * address (`offset + length + 8 > Number.MAX_SAFE_INTEGER`, or a resize length
- * `+ 8`) rejects with `OffsetOverflow`.
+ * `+ 8`; 4096 instead of 8 for a V1 blob, whose data starts at file byte 4096)
+ * rejects with `OffsetOverflow`.
  *
  * **Check order.** Every method checks, and rejects with the first failure,
  * in this order: argument types and ranges (`TypeError`/`RangeError`), then
@@ -543,8 +545,8 @@ export interface Blob extends AsyncDisposable {
  *   call order; an operation that has started runs to completion even if its
  *   caller stops waiting.
  * - **On disk** (filesystem drivers): `<directory>/<partition>/<lowercase hex
- *   of the name>`, nothing else, each file an 8-byte header then the data;
- *   byte-compatible with commonware-runtime.
+ *   of the name>`, nothing else, each file a header (8 bytes for V0, 4096 for
+ *   V1) then the data; byte-compatible with commonware-runtime.
  * - **Errors.** Each method lists the `StorageError` codes it rejects with;
  *   any of them may also reject with `Io`, for an I/O failure that fits no
  *   other code (and `FaultyStorage` injects its faults as `Io`).
@@ -570,11 +572,13 @@ export interface Blob extends AsyncDisposable {
  */
 export interface Storage {
   /**
-   * Opens a blob, creating it (and its partition) if missing. A new blob, or
-   * a file shorter than its header (torn at creation), gets a fresh header
-   * stamped with `versions.max` and size 0. An existing blob whose version is
-   * outside `versions` rejects with `BlobVersionMismatch`; a bad header with
-   * `BlobCorrupt`, and the file is left as it was. When the promise resolves
+   * Opens a blob, creating it (and its partition) if missing. A new blob, a
+   * file shorter than 8 bytes, or one that is recognisably a torn V1 creation
+   * (as commonware main heals them) gets a fresh header of the storage's
+   * `layout`, stamped with `versions.max`, and size 0. An existing blob opens
+   * in the layout its own header names; one whose version is outside
+   * `versions` rejects with `BlobVersionMismatch`; any other bad header with
+   * `BlobCorrupt` (commonware main's reason), and the file is left as it was. When the promise resolves
    * the blob is durably created. Each open returns a new handle; handles on
    * the same blob share nothing but the storage (see {@linkcode Blob} on
    * writing through two handles).

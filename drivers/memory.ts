@@ -3,7 +3,9 @@
  * so programs can test crash recovery without a disk.
  *
  * The model, as a disk that loses its page cache on a crash:
- * - each partition holds *durable* files (raw bytes, 8-byte header included);
+ * - each partition holds *durable* files (raw bytes, header included: 8 bytes
+ *   for a V0 blob, 4096 for a V1 blob; the `layout` option picks the header of
+ *   new blobs, and an existing blob keeps its own);
  * - each `open` starts a handle from the durable image; that handle's writes and
  *   resizes are *live* until `sync()` makes them durable, or a `{ sync: true }`
  *   write makes just its own range (and any size it extends) durable;
@@ -40,7 +42,13 @@ import {
   checkWrite,
 } from "../core/args.ts";
 import { StorageError } from "../core/errors.ts";
-import { encodeHeader, HEADER_SIZE, validateHeader } from "../core/header.ts";
+import {
+  type BlobLayout,
+  checkLayout,
+  createHeader,
+  HEADER_SIZE_V1,
+  resolveHeader,
+} from "../core/header.ts";
 import { IoBufMut } from "../core/io_buf_mut.ts";
 import { IoBufsMut } from "../core/io_bufs_mut.ts";
 import { blobNameBytes, fromHex, toHex, validatePartitionName } from "../core/names.ts";
@@ -48,32 +56,48 @@ import type { Blob, BlobName, OpenedBlob, OpenOptions, Storage } from "../core/t
 import type { ReadTarget, WriteData, WriteOptions } from "../core/types.ts";
 import { openedBlob } from "../core/opened.ts";
 
-/** Growable bytes. Invariant: every byte of `data` at or past `length` is zero. */
+/**
+ * Growable bytes. Invariant: every byte of `data` at or past `length` is zero.
+ * `data` starts `pad` bytes into its memory (see {@linkcode alloc}).
+ */
 interface Bytes {
   data: Uint8Array<ArrayBuffer>;
   length: number;
+  pad: number;
 }
+
+/** The `pad` that puts file byte `dataOffset` (logical offset 0) on a 16-byte boundary. */
+const padFor = (dataOffset: number): number => (16 - (dataOffset % 16)) % 16;
 
 /**
- * Zeroed room for a raw image of `n` bytes, starting 8 bytes into its memory so
- * that logical offset 0 (raw byte 8) is 16-byte aligned: Bun's `set` is about
- * 15× slower into a misaligned destination.
+ * Zeroed room for a raw image of `n` bytes, starting `pad` bytes into its
+ * memory so that logical offset 0 is 16-byte aligned (8 for a V0 image, 0 for
+ * V1): Bun's `set` is about 15× slower into a misaligned destination.
  */
-function alloc(n: number): Uint8Array<ArrayBuffer> {
-  return new Uint8Array(n + 8).subarray(8);
+function alloc(n: number, pad: number): Uint8Array<ArrayBuffer> {
+  return new Uint8Array(n + pad).subarray(pad);
 }
 
-/** A copy of the first `length` bytes of `data`, in aligned memory. */
-function copyOf(data: Uint8Array, length: number): Uint8Array<ArrayBuffer> {
-  const out = alloc(length);
+/** A copy of the first `length` bytes of `data`, starting `pad` bytes into its memory. */
+function copyOf(data: Uint8Array, length: number, pad: number): Bytes {
+  const out = alloc(length, pad);
   out.set(data.subarray(0, length));
-  return out;
+  return { data: out, length, pad };
+}
+
+/** Moves `b` (in place: handles share it) to memory starting `pad` bytes in. */
+function realign(b: Bytes, pad: number): void {
+  if (b.pad === pad) return;
+  const data = alloc(b.data.length, pad);
+  data.set(b.data);
+  b.data = data;
+  b.pad = pad;
 }
 
 /** Makes room for `n` bytes, keeping the contents; new room is zero. */
 function reserve(b: Bytes, n: number): void {
   if (n <= b.data.length) return;
-  const grown = alloc(Math.max(n, Math.min(b.data.length * 2, n + (1 << 30))));
+  const grown = alloc(Math.max(n, Math.min(b.data.length * 2, n + (1 << 30))), b.pad);
   grown.set(b.data.subarray(0, b.length));
   b.data = grown;
 }
@@ -92,8 +116,31 @@ function copyRange(dst: Bytes, src: Bytes, from: number, to: number): void {
 }
 
 /**
+ * Options of {@linkcode MemoryStorage}.
+ *
+ * @example
+ * ```ts
+ * import { MemoryStorage, type MemoryStorageOptions } from "@blobrt/storage";
+ * import assert from "node:assert/strict";
+ *
+ * const options: MemoryStorageOptions = { layout: "v1" };
+ * assert.equal(new MemoryStorage(options).layout, "v1");
+ * ```
+ */
+export interface MemoryStorageOptions {
+  /**
+   * The header of the blobs `open` creates or resets: `"v0"` (the default,
+   * 8 bytes, read by every commonware release) or `"v1"` (4096 bytes with a
+   * CRC32C, what commonware's main branch creates). Existing blobs keep their
+   * own layout.
+   */
+  layout?: BlobLayout;
+}
+
+/**
  * An in-memory {@linkcode Storage} that models durability (see the module
- * docs). It stores raw file images, header included, like a disk would.
+ * docs). It stores raw file images, header included, like a disk would, and
+ * reads and heals them as the filesystem drivers do.
  *
  * @example
  * ```ts
@@ -111,6 +158,35 @@ function copyRange(dst: Bytes, src: Bytes, from: number, to: number): void {
 export class MemoryStorage implements Storage {
   #partitions = new Map<string, Map<string, Bytes>>();
   #handles = new Set<MemoryBlob>();
+  readonly #layout: BlobLayout;
+
+  /**
+   * Creates an empty storage.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@blobrt/storage/memory";
+   * import assert from "node:assert/strict";
+   *
+   * const storage = new MemoryStorage({ layout: "v1" });
+   * await using opened = await storage.open("p", "b");
+   * await opened.blob.writeAt(0, new Uint8Array([1]), { sync: true });
+   * assert.equal(storage.readRaw("p", "b")!.length, 4097); // data at byte 4096
+   * ```
+   *
+   * @param options `layout`: the header of the blobs `open` creates or resets
+   * (default `"v0"`).
+   * @throws {TypeError} When `layout` is not a string.
+   * @throws {RangeError} When `layout` is neither `"v0"` nor `"v1"`.
+   */
+  constructor(options: MemoryStorageOptions = {}) {
+    this.#layout = checkLayout(options?.layout);
+  }
+
+  /** The layout of the blobs `open` creates or resets. */
+  get layout(): BlobLayout {
+    return this.#layout;
+  }
 
   /**
    * Opens or creates a blob (see {@linkcode Storage.open}).
@@ -126,15 +202,19 @@ export class MemoryStorage implements Storage {
     let files = this.#partitions.get(partition);
     if (files === undefined) this.#partitions.set(partition, files = new Map());
     let file = files.get(hex);
-    if (file === undefined) files.set(hex, file = { data: new Uint8Array(0), length: 0 });
-    if (file.length < HEADER_SIZE) {
-      file.data = copyOf(encodeHeader(versions.max), HEADER_SIZE);
-      file.length = HEADER_SIZE;
+    if (file === undefined) files.set(hex, file = copyOf(new Uint8Array(0), 0, 0));
+    const raw = file.data.subarray(0, Math.min(file.length, HEADER_SIZE_V1));
+    const found = resolveHeader(raw, file.length, versions, partition, hex);
+    if (found === undefined) {
+      // New, short or torn: the fresh header goes straight into the durable image.
+      const region = createHeader(this.#layout, versions.max);
+      Object.assign(file, copyOf(region, region.length, padFor(region.length)));
     }
-    const version = validateHeader(file.data, versions, partition, hex);
-    const blob = new MemoryBlob(file, partition, hex, () => this.#handles.delete(blob));
+    const offset = found?.dataOffset ?? file.length;
+    realign(file, padFor(offset));
+    const blob = new MemoryBlob(file, offset, partition, hex, () => this.#handles.delete(blob));
     this.#handles.add(blob);
-    return openedBlob(blob, file.length - HEADER_SIZE, version);
+    return openedBlob(blob, found?.size ?? 0, found?.version ?? versions.max);
   }
 
   /**
@@ -240,7 +320,7 @@ export class MemoryStorage implements Storage {
     validatePartitionName(partition);
     let files = this.#partitions.get(partition);
     if (files === undefined) this.#partitions.set(partition, files = new Map());
-    files.set(hex, { data: copyOf(raw, raw.length), length: raw.length });
+    files.set(hex, copyOf(raw, raw.length, 0)); // aligned for its layout when opened
   }
 }
 
@@ -248,6 +328,8 @@ export class MemoryStorage implements Storage {
 class MemoryBlob implements Blob {
   #file: Bytes;
   #live: Bytes;
+  /** File byte of logical offset 0: 8 (V0) or 4096 (V1), by the blob's own header. */
+  readonly #offset: number;
   #closed = false;
   #dirtyFrom = Infinity;
   #dirtyTo = 0;
@@ -255,15 +337,16 @@ class MemoryBlob implements Blob {
   /** What every error of this handle carries, built once. */
   readonly #where: { readonly partition: string; readonly blob: string };
 
-  constructor(file: Bytes, partition: string, hex: string, onClose: () => void) {
+  constructor(file: Bytes, offset: number, partition: string, hex: string, onClose: () => void) {
     this.#file = file;
-    this.#live = { data: copyOf(file.data, file.length), length: file.length };
+    this.#offset = offset;
+    this.#live = copyOf(file.data, file.length, file.pad);
     this.#onClose = onClose;
     this.#where = { partition, blob: hex };
   }
 
   async readAt(offset: number, length: number): Promise<IoBufsMut> {
-    checkRead(offset, length, this.#closed, this.#where);
+    checkRead(offset, length, this.#closed, this.#where, this.#offset);
     const start = this.#span(offset, length);
     let copy: Uint8Array<ArrayBuffer>;
     try {
@@ -275,7 +358,7 @@ class MemoryBlob implements Blob {
   }
 
   async readAtBuf(offset: number, length: number, target: ReadTarget): Promise<IoBufsMut> {
-    const bufs = checkReadBuf(offset, length, target, this.#closed, this.#where);
+    const bufs = checkReadBuf(offset, length, target, this.#closed, this.#where, this.#offset);
     let at = this.#span(offset, length);
     for (const chunk of bufs.buffers()) {
       const view = chunk.bytes();
@@ -286,9 +369,16 @@ class MemoryBlob implements Blob {
   }
 
   async writeAt(offset: number, data: WriteData, options?: WriteOptions): Promise<void> {
-    const { chunks, length, sync } = checkWrite(offset, data, options, this.#closed, this.#where);
+    const { chunks, length, sync } = checkWrite(
+      offset,
+      data,
+      options,
+      this.#closed,
+      this.#where,
+      this.#offset,
+    );
     if (length === 0) return;
-    const start = offset + HEADER_SIZE;
+    const start = offset + this.#offset;
     const end = start + length;
     if (end > this.#live.length) this.#grow("WriteFailed", this.#live, end);
     let at = start;
@@ -304,8 +394,8 @@ class MemoryBlob implements Blob {
   }
 
   async resize(length: number): Promise<void> {
-    checkResize(length, this.#closed, this.#where);
-    const end = length + HEADER_SIZE;
+    checkResize(length, this.#closed, this.#where, this.#offset);
+    const end = length + this.#offset;
     if (end > this.#live.length) this.#grow("BlobResizeFailed", this.#live, end);
     this.#dirty(Math.min(end, this.#live.length), Math.max(end, this.#live.length));
     setLength(this.#live, end);
@@ -337,12 +427,12 @@ class MemoryBlob implements Blob {
   /** Closes without telling the storage (used by `crash`). */
   kill(): void {
     this.#closed = true;
-    this.#live = { data: new Uint8Array(0), length: 0 };
+    this.#live = { data: new Uint8Array(0), length: 0, pad: 0 };
   }
 
   /** Physical start of logical `[offset, offset + length)`, or `BlobInsufficientLength`. */
   #span(offset: number, length: number): number {
-    const start = offset + HEADER_SIZE;
+    const start = offset + this.#offset;
     if (length > 0 && start + length > this.#live.length) {
       throw new StorageError("BlobInsufficientLength", this.#where);
     }

@@ -44,7 +44,8 @@ export class NodeStorage extends FileStorage {
   /**
    * Creates the storage; nothing touches the disk until the first operation.
    *
-   * @param options `{ directory }`: the root, created on first use.
+   * @param options `directory`: the root, created on first use; `layout`: the
+   * header of the blobs `open` creates or resets, `"v0"` (default) or `"v1"`.
    */
   constructor(options: FileStorageOptions) {
     super(options, nodeFileSystem);

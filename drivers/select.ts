@@ -22,6 +22,7 @@
  */
 
 import { detectRuntime } from "../core/_runtime.ts";
+import type { BlobLayout } from "../core/header.ts";
 import type { Storage } from "../core/types.ts";
 import { BunStorage } from "./bun.ts";
 import { DenoStorage } from "./deno.ts";
@@ -37,6 +38,12 @@ export interface CreateStorageOptions {
   directory?: string;
   /** Force a driver; default {@linkcode DEFAULT_DRIVER}. */
   driver?: DriverName;
+  /**
+   * The header of the blobs `open` creates or resets: `"v0"` (default, read by
+   * every commonware release) or `"v1"` (commonware main's 4096-byte header).
+   * Existing blobs keep their own layout.
+   */
+  layout?: BlobLayout;
 }
 
 /** The driver chosen for the running runtime when the module was imported. */
@@ -52,30 +59,33 @@ export const DEFAULT_DRIVER: DriverName = detectRuntime() === "bun" ? "bun" : "n
  *
  * const directory = await Deno.makeTempDir();
  * assert.ok(createStorage({ directory }) instanceof NodeStorage);
+ * assert.equal((createStorage({ directory, layout: "v1" }) as NodeStorage).layout, "v1");
  * assert.throws(() => createStorage({}), TypeError);
  * assert.throws(() => createStorage({ directory, driver: "zip" as never }), RangeError);
+ * assert.throws(() => createStorage({ directory, layout: "v9" as never }), RangeError);
  * await Deno.remove(directory, { recursive: true });
  * ```
  *
- * @param options `{ directory }`, and optionally `{ driver }`.
+ * @param options `{ directory }`, and optionally `{ driver, layout }`.
  * @returns The storage.
  * @throws {TypeError} When a filesystem driver gets no `directory`.
- * @throws {RangeError} When `driver` is not a known name.
+ * @throws {RangeError} When `driver` is not a known name or `layout` neither `"v0"` nor `"v1"`.
  */
 export function createStorage(options: CreateStorageOptions): Storage {
   const driver = options?.driver ?? DEFAULT_DRIVER;
-  if (driver === "memory") return new MemoryStorage();
+  const layout = options?.layout;
+  if (driver === "memory") return new MemoryStorage({ layout });
   const directory = options?.directory;
   if (typeof directory !== "string" || directory === "") {
     throw new TypeError(`the ${driver} driver needs options.directory`);
   }
   switch (driver) {
     case "deno":
-      return new DenoStorage({ directory });
+      return new DenoStorage({ directory, layout });
     case "bun":
-      return new BunStorage({ directory });
+      return new BunStorage({ directory, layout });
     case "node":
-      return new NodeStorage({ directory });
+      return new NodeStorage({ directory, layout });
     default:
       throw new RangeError(`unknown driver: ${String(driver)}`);
   }

@@ -7,7 +7,6 @@
 
 import { checkRead, checkReadBuf, checkResize, checkSync, checkWrite } from "../core/args.ts";
 import { StorageError } from "../core/errors.ts";
-import { HEADER_SIZE } from "../core/header.ts";
 import { IoBufMut } from "../core/io_buf_mut.ts";
 import { IoBufsMut } from "../core/io_bufs_mut.ts";
 import { concat } from "../core/_view.ts";
@@ -81,6 +80,8 @@ export class FileBlob implements Blob {
   readonly #alloc: (length: number) => Uint8Array<ArrayBuffer>;
   /** What every error of this handle carries, built once. */
   readonly #where: { readonly partition: string; readonly blob: string };
+  /** File byte of logical offset 0: 8 (V0) or 4096 (V1), by the blob's own header. */
+  readonly #offset: number;
   /** Physical size (header included), as this handle has made it. */
   #size: number;
   #closed = false;
@@ -90,18 +91,20 @@ export class FileBlob implements Blob {
   constructor(
     file: FilePort,
     size: number,
+    dataOffset: number,
     partition: string,
     hex: string,
     alloc: (length: number) => Uint8Array<ArrayBuffer> = (length) => new Uint8Array(length),
   ) {
     this.#alloc = alloc;
     this.#file = file;
+    this.#offset = dataOffset;
     this.#size = size;
     this.#where = { partition, blob: hex };
   }
 
   async readAt(offset: number, length: number): Promise<IoBufsMut> {
-    checkRead(offset, length, this.#closed, this.#where);
+    checkRead(offset, length, this.#closed, this.#where, this.#offset);
     if (length > 0) this.#inBounds(offset, length); // before allocating `length` bytes
     const buf = this.#alloc(length);
     if (length > 0) this.#read(buf, offset);
@@ -109,7 +112,7 @@ export class FileBlob implements Blob {
   }
 
   async readAtBuf(offset: number, length: number, target: ReadTarget): Promise<IoBufsMut> {
-    const bufs = checkReadBuf(offset, length, target, this.#closed, this.#where);
+    const bufs = checkReadBuf(offset, length, target, this.#closed, this.#where, this.#offset);
     if (length === 0) return bufs;
     this.#inBounds(offset, length);
     const chunks = bufs.buffers();
@@ -123,9 +126,16 @@ export class FileBlob implements Blob {
   }
 
   async writeAt(offset: number, data: WriteData, options?: WriteOptions): Promise<void> {
-    const { chunks, length, sync } = checkWrite(offset, data, options, this.#closed, this.#where);
+    const { chunks, length, sync } = checkWrite(
+      offset,
+      data,
+      options,
+      this.#closed,
+      this.#where,
+      this.#offset,
+    );
     if (length === 0) return;
-    const position = offset + HEADER_SIZE;
+    const position = offset + this.#offset;
     const file = this.#file;
     try {
       if (chunks.length === 1) writeFully(file, chunks[0]!, position); // length checked
@@ -140,13 +150,13 @@ export class FileBlob implements Blob {
   }
 
   async resize(length: number): Promise<void> {
-    checkResize(length, this.#closed, this.#where);
+    checkResize(length, this.#closed, this.#where, this.#offset);
     try {
-      this.#file.truncate(length + HEADER_SIZE);
+      this.#file.truncate(length + this.#offset);
     } catch (cause) {
       throw this.#error("BlobResizeFailed", cause);
     }
-    this.#size = length + HEADER_SIZE;
+    this.#size = length + this.#offset;
   }
 
   async sync(): Promise<void> {
@@ -166,14 +176,14 @@ export class FileBlob implements Blob {
   }
 
   #inBounds(offset: number, length: number): void {
-    if (offset + HEADER_SIZE + length > this.#size) {
+    if (offset + this.#offset + length > this.#size) {
       throw new StorageError("BlobInsufficientLength", this.#where);
     }
   }
 
   /** Fills `buf` from logical `offset` (already checked in bounds), or throws the reason. */
   #read(buf: Uint8Array, offset: number): void {
-    const position = offset + HEADER_SIZE;
+    const position = offset + this.#offset;
     let n: number;
     try {
       n = readInto(this.#file, buf, position);

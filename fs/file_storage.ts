@@ -2,12 +2,16 @@
  * {@linkcode FileStorage}: the on-disk contract of blobrt, written once over a
  * {@linkcode FileSystemPort} so that every filesystem driver keeps it the same
  * way. Byte-compatible with commonware-runtime:
- * `<directory>/<partition>/<lowercase hex of the name>`, 8-byte `CWIC` header.
+ * `<directory>/<partition>/<lowercase hex of the name>`, each file starting
+ * with a V0 (8-byte `CWIC`) or V1 (4096-byte `CWIK`) header.
  *
- * - `open` creates or opens; a new (or shorter than 8 bytes) file gets a fresh
- *   header and is made durable (file, partition directory and root fsynced)
- *   before `open` resolves. A bad header is refused (`BlobCorrupt`) and the
- *   file is left as it was.
+ * - `open` creates or opens, deciding as commonware main does
+ *   ({@linkcode resolveHeader}). An existing blob opens in the layout its own
+ *   header names. A new file, one shorter than 8 bytes, or a torn V1 creation
+ *   gets a fresh header of the storage's `layout` in commonware main's order:
+ *   the partition and root directories fsynced, the file truncated to 0, the
+ *   whole header written, the file fsynced; then `open` resolves. Any other
+ *   bad header is refused (`BlobCorrupt`) and the file is left as it was.
  * - `remove` fsyncs the parent directory before it resolves.
  * - `scan` refuses a partition holding anything but canonical lowercase hex
  *   files (`PartitionCorrupt`).
@@ -34,7 +38,13 @@
 
 import { checkOpenArgs, checkRemoveArgs } from "../core/args.ts";
 import { StorageError } from "../core/errors.ts";
-import { encodeHeader, HEADER_SIZE, validateHeader } from "../core/header.ts";
+import {
+  type BlobLayout,
+  checkLayout,
+  createHeader,
+  HEADER_SIZE_V1,
+  resolveHeader,
+} from "../core/header.ts";
 import { fromHex, toHex, validatePartitionName } from "../core/names.ts";
 import { openedBlob } from "../core/opened.ts";
 import { Serial } from "../core/_serial.ts";
@@ -42,10 +52,28 @@ import type { BlobName, OpenedBlob, OpenOptions, Storage } from "../core/types.t
 import { FileBlob, readInto, writeFully } from "./_file_blob.ts";
 import { errorCode, type FilePort, type FileSystemPort } from "./port.ts";
 
-/** Options of every filesystem driver. */
+/**
+ * Options of every filesystem driver.
+ *
+ * @example
+ * ```ts
+ * import { type FileStorageOptions, NodeStorage } from "@blobrt/storage";
+ * import assert from "node:assert/strict";
+ *
+ * const options: FileStorageOptions = { directory: "/tmp/blobs", layout: "v1" };
+ * assert.equal(new NodeStorage(options).layout, "v1"); // nothing touched yet
+ * ```
+ */
 export interface FileStorageOptions {
   /** The root directory; created on first use. */
   directory: string;
+  /**
+   * The header of the blobs `open` creates or resets: `"v0"` (the default,
+   * 8 bytes, read by every commonware release) or `"v1"` (4096 bytes with a
+   * CRC32C, what commonware's main branch creates). Existing blobs keep their
+   * own layout.
+   */
+  layout?: BlobLayout;
 }
 
 function join(dir: string, name: string): string {
@@ -72,25 +100,34 @@ function join(dir: string, name: string): string {
 export class FileStorage implements Storage {
   readonly #fs: FileSystemPort;
   readonly #root: string;
+  readonly #layout: BlobLayout;
   readonly #serial = new Serial();
 
   /**
    * Creates the storage; nothing touches the disk until the first operation.
    *
-   * @param options Where the blobs live.
+   * @param options Where the blobs live, and the layout of new ones.
    * @param port How to reach the filesystem.
+   * @throws {TypeError} When `directory` is not a non-empty string, or `layout` not a string.
+   * @throws {RangeError} When `layout` is neither `"v0"` nor `"v1"`.
    */
   constructor(options: FileStorageOptions, port: FileSystemPort) {
     if (typeof options?.directory !== "string" || options.directory === "") {
       throw new TypeError("options.directory must be a non-empty string");
     }
     this.#root = options.directory;
+    this.#layout = checkLayout(options.layout);
     this.#fs = port;
   }
 
   /** The root directory. */
   get directory(): string {
     return this.#root;
+  }
+
+  /** The layout of the blobs `open` creates or resets. */
+  get layout(): BlobLayout {
+    return this.#layout;
   }
 
   /**
@@ -161,23 +198,31 @@ export class FileStorage implements Storage {
       throw new StorageError("BlobOpenFailed", { partition, blob: hex, cause });
     }
     try {
-      let size = file.size();
-      let version: number;
-      if (size < HEADER_SIZE) {
-        // New, or torn at creation: stamp a fresh header and make it durable.
-        version = versions.max;
-        writeFully(file, encodeHeader(version), 0);
-        await file.fsync();
+      const rawLength = file.size();
+      const raw = new Uint8Array(Math.min(rawLength, HEADER_SIZE_V1));
+      if (readInto(file, raw, 0) < raw.length) throw new Error("file shrank while opening");
+      let header = resolveHeader(raw, rawLength, versions, partition, hex);
+      if (header === undefined) {
+        // New, short or torn: create it afresh. The directories come first, so
+        // that a parseable header always means durable directory entries; the
+        // truncation keeps a torn write from splicing old bytes into a header.
         await this.#fs.syncDir(dir);
         await this.#fs.syncDir(this.#root);
-        size = HEADER_SIZE;
-      } else {
-        const header = new Uint8Array(HEADER_SIZE);
-        if (readInto(file, header, 0) < HEADER_SIZE) throw new Error("file shrank while opening");
-        version = validateHeader(header, versions, partition, hex);
+        const region = createHeader(this.#layout, versions.max);
+        file.truncate(0);
+        writeFully(file, region, 0);
+        await file.fsync();
+        header = {
+          layout: this.#layout,
+          version: versions.max,
+          dataOffset: region.length,
+          size: 0,
+        };
       }
-      const blob = new FileBlob(file, size, partition, hex, this.#fs.allocForRead);
-      return openedBlob(blob, size - HEADER_SIZE, version);
+      const { dataOffset, size, version } = header;
+      const alloc = this.#fs.allocForRead;
+      const blob = new FileBlob(file, dataOffset + size, dataOffset, partition, hex, alloc);
+      return openedBlob(blob, size, version);
     } catch (err) {
       file.close();
       if (err instanceof StorageError) throw err;

@@ -18,7 +18,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { IoBuf, IoBufMut, IoBufs, IoBufsMut } from "../core/buffers.ts";
 import type { StorageError, StorageErrorCode } from "../core/errors.ts";
-import { encodeHeader } from "../core/header.ts";
+import { crc32c } from "../core/crc32c.ts";
+import { type BlobLayout, createHeader, dataOffset, encodeHeader } from "../core/header.ts";
 import type { Blob, Storage } from "../core/types.ts";
 import { assertBytes, rejectsCode } from "./assert.ts";
 import { enc, pattern, read } from "./util.ts";
@@ -48,6 +49,8 @@ export interface ConformanceOptions {
   crash?: boolean;
   /** Why the storage cannot run here: registers one skipped test with this reason. */
   skip?: string | false;
+  /** The storage's `layout`: the header `open` writes on new blobs (default `"v0"`). */
+  layout?: BlobLayout;
 }
 
 /** Lowercase hex of a name's bytes, as errors carry it in `blob`. */
@@ -86,6 +89,48 @@ async function reopenSize(
   return opened.size;
 }
 
+/** A V1 blob file built by hand: `CWIK`, runtime version, blob version, CRC32C, zeros to 4096, data. */
+function v1File(
+  version: number,
+  data: Uint8Array = new Uint8Array(0),
+  runtimeVersion = 1,
+): Uint8Array {
+  const out = new Uint8Array(4096 + data.length);
+  out.set([0x43, 0x57, 0x49, 0x4b, 0, runtimeVersion, version >> 8, version & 0xff]);
+  new DataView(out.buffer).setUint32(8, crc32c(out.subarray(0, 8)));
+  out.set(data, 4096);
+  return out;
+}
+
+/** A copy of `raw` with byte `i` set to `value`. */
+function withByte(raw: Uint8Array, i: number, value: number): Uint8Array {
+  const out = raw.slice();
+  out[i] = value;
+  return out;
+}
+
+/** What an interrupted V1 creation can leave, as commonware main heals it (name, bytes). */
+function tornCreations(): [string, Uint8Array][] {
+  const region = v1File(5);
+  const persistedLength = new Uint8Array(4096);
+  persistedLength.set(region.subarray(0, 10));
+  const rotted = new Uint8Array([...encodeHeader(0), ...new Uint8Array(100)]);
+  rotted[3] = 0;
+  return [
+    ["8 zero bytes", new Uint8Array(8)],
+    ["only sizes flushed", new Uint8Array(4096)],
+    ["sub-prelude fragment", new Uint8Array(3)],
+    ["prefix of the magic", region.slice(0, 2)],
+    ["prefix ending in the version bytes", region.slice(0, 8)],
+    ["prefix ending mid-CRC", region.slice(0, 10)],
+    ["complete prefix, short file", region.slice(0, 12)],
+    ["torn after the prelude, CRC unwritten", region.slice().fill(0, 8, 12)],
+    ["prefix with a persisted length", persistedLength],
+    ["V0 blob rotted into a canonical prefix", rotted],
+    ["runtime version zeroed at creation", new Uint8Array([0x43, 0x57, 0x49, 0x4b, 0, 0, 0, 0])],
+  ];
+}
+
 /**
  * Registers the conformance suite with `node:test`.
  *
@@ -117,6 +162,9 @@ export function runConformance(
     });
   };
   const noCrash = options.crash ? false : "the storage has no crash model";
+  const layout = options.layout ?? "v0";
+  /** The header `open` writes on a new or reset blob of this storage. */
+  const fresh = (version: number) => createHeader(layout, version);
 
   // ---- The 22 tests of commonware-runtime's run_storage_tests ----
 
@@ -647,7 +695,8 @@ export function runConformance(
 
   it("offset overflow", async ({ storage }) => {
     const { blob } = await storage.open("p", "b");
-    const max = Number.MAX_SAFE_INTEGER;
+    // The physical end (logical end + the header: 8 bytes, or 4096 for V1) must be a safe integer.
+    const max = Number.MAX_SAFE_INTEGER - dataOffset(layout) + 8;
     const where = ["p", "b"] as const;
     await rejectsAt(blob.readAt(max - 8, 1), "OffsetOverflow", ...where);
     await rejectsAt(blob.readAt(max, 0), "OffsetOverflow", ...where);
@@ -876,7 +925,7 @@ export function runConformance(
     assert.equal(reset.size, 0);
     assert.equal(reset.version, 5);
     await reset.blob.close();
-    assertBytes((await f.readRaw("p", name))!, encodeHeader(5), "reset header");
+    assertBytes((await f.readRaw("p", name))!, fresh(5), "reset header");
 
     await f.writeRaw("p", enc("empty"), new Uint8Array(0));
     const empty = await f.storage.open("p", "empty");
@@ -899,7 +948,7 @@ export function runConformance(
         "magic",
         enc("XXXX\0\0\0\0abc"),
         "BlobCorrupt",
-        "invalid magic: expected [67, 87, 73, 67], found [88, 88, 88, 88]",
+        "invalid magic: found [88, 88, 88, 88]",
       ],
       [
         "runtime",
@@ -923,6 +972,156 @@ export function runConformance(
         assert.equal(err.found, 7);
       }
       assertBytes((await f.readRaw("p", enc(label)))!, raw, `${label} kept`);
+    }
+  });
+
+  // ---- V1 headers (commonware main) and torn-creation healing ----
+
+  it("header: a new blob is exactly the storage layout's header", async (f) => {
+    const { blob, size, version } = await f.storage.open("p", "new", {
+      versions: { min: 1, max: 0x0203 },
+    });
+    assert.equal(size, 0);
+    assert.equal(version, 0x0203);
+    await blob.close();
+    const raw = (await f.readRaw("p", enc("new")))!;
+    assertBytes(raw, fresh(0x0203), `${layout} header`);
+    assert.equal(raw.length, layout === "v1" ? 4096 : 8);
+  });
+
+  it("header v1: handwritten V1 blobs open in place, data at byte 4096", async (f) => {
+    const payload = pattern(5000, 1);
+    const raw = v1File(3, payload);
+    await f.writeRaw("p", enc("v1"), raw);
+    const first = await f.storage.open("p", "v1", { versions: { min: 1, max: 3 } });
+    assert.equal(first.size, 5000);
+    assert.equal(first.version, 3);
+    assertBytes(await read(first.blob, 0, 5000), payload);
+    assertBytes(await read(first.blob, 4999, 1), payload.subarray(4999));
+    await rejectsAt(first.blob.readAt(5000, 1), "BlobInsufficientLength", "p", "v1");
+    await first.blob.close();
+    assertBytes((await f.readRaw("p", enc("v1")))!, raw, "open changes nothing");
+
+    const { blob } = await f.storage.open("p", "v1", { versions: { min: 3, max: 3 } });
+    await blob.writeAt(0, enc("AB"));
+    await blob.writeAt(5000, [enc("!"), enc("?")]);
+    await blob.sync();
+    const written = new Uint8Array([...enc("AB"), ...payload.subarray(2), ...enc("!?")]);
+    assertBytes((await f.readRaw("p", enc("v1")))!, v1File(3, written), "written at 4096 + offset");
+    await blob.resize(10);
+    await blob.sync();
+    assertBytes((await f.readRaw("p", enc("v1")))!, v1File(3, written.subarray(0, 10)), "resize");
+    await blob.resize(0);
+    await blob.sync();
+    assertBytes((await f.readRaw("p", enc("v1")))!, v1File(3), "resize(0) keeps the header");
+    await blob.writeAt(2, enc("z"), { sync: true });
+    await blob.close();
+    const again = await f.storage.open("p", "v1", { versions: { min: 3, max: 3 } });
+    assert.equal(again.size, 3);
+    assertBytes(await read(again.blob, 0, 3), new Uint8Array([0, 0, 0x7a]));
+    await again.blob.close();
+
+    // One byte past the region is a V1 blob of one byte, not a creation.
+    await f.writeRaw("p", enc("one"), v1File(0, enc("x")));
+    const one = await f.storage.open("p", "one");
+    assert.equal(one.size, 1);
+    assertBytes(await read(one.blob, 0, 1), enc("x"));
+    await one.blob.close();
+
+    // A V0 blob stays V0, whatever the storage creates.
+    const v0 = new Uint8Array([...encodeHeader(0), ...enc("old")]);
+    await f.writeRaw("p", enc("v0"), v0);
+    const old = await f.storage.open("p", "v0");
+    assert.equal(old.size, 3);
+    await old.blob.writeAt(3, enc("er"), { sync: true });
+    await old.blob.close();
+    assertBytes((await f.readRaw("p", enc("v0")))!, new Uint8Array([...v0, ...enc("er")]), "V0");
+  });
+
+  it("header v1: torn creations are reset to a fresh header", async (f) => {
+    const torn = tornCreations();
+    for (const [label, raw] of torn) {
+      await f.writeRaw("p", enc(label), raw);
+      const opened = await f.storage.open("p", label, { versions: { min: 2, max: 4 } });
+      assert.equal(opened.size, 0, label);
+      assert.equal(opened.version, 4, label);
+      await rejectsCode(opened.blob.readAt(0, 1), "BlobInsufficientLength");
+      await opened.blob.writeAt(0, enc("data"));
+      await opened.blob.sync();
+      await opened.blob.close();
+      const expected = new Uint8Array([...fresh(4), ...enc("data")]);
+      assertBytes((await f.readRaw("p", enc(label)))!, expected, `${label}: healed`);
+      const again = await f.storage.open("p", label, { versions: { min: 4, max: 4 } });
+      assert.equal(again.size, 4, label);
+      assertBytes(await read(again.blob, 0, 4), enc("data"), label);
+      await again.blob.close();
+    }
+    assert.deepEqual((await f.storage.scan("p")).length, torn.length);
+  });
+
+  it("header v1: corrupt V1 files are refused with commonware's reasons and kept", async (f) => {
+    const cases: [string, Uint8Array, string][] = [
+      ["foreign magic", withByte(v1File(5), 0, 0x58), "invalid magic: found [88, 87, 73, 75]"],
+      ["lost magic byte", withByte(v1File(5), 3, 0), "invalid magic: found [67, 87, 73, 0]"],
+      [
+        "runtime version 2",
+        v1File(5, new Uint8Array(0), 2),
+        "unsupported runtime version: expected 1, found 2",
+      ],
+      [
+        "lost runtime version byte",
+        withByte(v1File(5), 5, 0),
+        "unsupported runtime version: expected 1, found 0",
+      ],
+      ["checksum", withByte(v1File(5), 9, v1File(5)[9]! ^ 0x10), "invalid header checksum"],
+      ["padding", withByte(v1File(5, enc("data")), 100, 0xff), "invalid header padding"],
+      [
+        "truncated before the checksum ends",
+        withByte(v1File(5).subarray(0, 10), 9, v1File(5)[9]! ^ 0x10),
+        "truncated header: required length 12, raw length 10",
+      ],
+      [
+        "truncated region with junk",
+        withByte(v1File(5).subarray(0, 100), 50, 1),
+        "truncated header: required length 4096, raw length 100",
+      ],
+      ["4097 zeros", new Uint8Array(4097), "invalid magic: found [0, 0, 0, 0]"],
+      [
+        "rotted V0 magic with a version",
+        withByte(new Uint8Array([...encodeHeader(5), ...new Uint8Array(100)]), 3, 0),
+        "invalid magic: found [67, 87, 73, 0]",
+      ],
+      [
+        "zero payload, checksum lost",
+        v1File(5, new Uint8Array(100)).fill(0, 8, 12),
+        "invalid header checksum",
+      ],
+    ];
+    for (const [label, raw, reason] of cases) {
+      await f.writeRaw("p", enc(label), raw);
+      const err = await rejectsAt(f.storage.open("p", label), "BlobCorrupt", "p", label, label);
+      assert.equal(err.reason, reason, label);
+      assert.equal(err.message, `blob corrupt: p/${hex(label)} reason: ${reason}`);
+      assertBytes((await f.readRaw("p", enc(label)))!, raw, `${label}: kept`);
+    }
+  });
+
+  it("header v1: a version mismatch after a valid checksum is refused and kept", async (f) => {
+    for (const [label, raw] of [["bare", v1File(7)], ["data", v1File(7, enc("data"))]] as const) {
+      await f.writeRaw("p", enc(label), raw);
+      const err = await rejectsAt(
+        f.storage.open("p", label, { versions: { min: 0, max: 3 } }),
+        "BlobVersionMismatch",
+        "p",
+        label,
+      );
+      assert.deepEqual(err.expected, { min: 0, max: 3 });
+      assert.equal(err.found, 7);
+      assert.equal(err.message, "blob version mismatch: expected one of 0..=3, found 7");
+      assertBytes((await f.readRaw("p", enc(label)))!, raw, `${label}: kept`);
+      const ok = await f.storage.open("p", label, { versions: { min: 7, max: 8 } });
+      assert.equal(ok.version, 7);
+      await ok.blob.close();
     }
   });
 

@@ -20,9 +20,15 @@ import { BunStorage } from "../drivers/bun.ts";
 import { DenoStorage } from "../drivers/deno.ts";
 import { NodeStorage } from "../drivers/node.ts";
 import { StorageError } from "../core/errors.ts";
+import { type BlobLayout, createHeader, encodeHeader } from "../core/header.ts";
 import type { Storage } from "../core/types.ts";
+import { createStorage, type DriverName } from "../drivers/select.ts";
+import { FileStorage } from "../fs/file_storage.ts";
+import { nodeFileSystem } from "../fs/node_port.ts";
+import type { FilePort, FileSystemPort } from "../fs/port.ts";
 import { assertBytes, rejectsCode } from "./assert.ts";
-import { tempDir } from "./fs_fixture.ts";
+import { runConformance } from "./conformance.ts";
+import { fsFixture, tempDir } from "./fs_fixture.ts";
 import { CRASH_BLOB, CRASH_PARTITION, record, RECORD_SIZE } from "./fixtures/crash_writer.ts";
 import { enc, pattern, read } from "./util.ts";
 
@@ -32,7 +38,7 @@ const isBun = "Bun" in globalThis;
 interface Driver {
   /** The class name, as the child process of the crash test knows it. */
   name: string;
-  make: (directory: string) => Storage;
+  make: (directory: string, layout?: BlobLayout) => Storage;
   /** Why it cannot run here, or `false`. */
   skip: string | false;
 }
@@ -40,15 +46,19 @@ interface Driver {
 const drivers: Driver[] = [
   {
     name: "DenoStorage",
-    make: (directory) => new DenoStorage({ directory }),
+    make: (directory, layout) => new DenoStorage({ directory, layout }),
     skip: isDeno ? false : "DenoStorage needs Deno.FsFile; it runs under deno test",
   },
   {
     name: "BunStorage",
-    make: (directory) => new BunStorage({ directory }),
+    make: (directory, layout) => new BunStorage({ directory, layout }),
     skip: isBun ? false : "BunStorage is tuned for Bun; it runs under bun test",
   },
-  { name: "NodeStorage", make: (directory) => new NodeStorage({ directory }), skip: false },
+  {
+    name: "NodeStorage",
+    make: (directory, layout) => new NodeStorage({ directory, layout }),
+    skip: false,
+  },
 ];
 
 /** A raw commonware blob file: `CWIC`, runtime version 0, blob version (BE), data. */
@@ -94,6 +104,85 @@ for (const driver of drivers) {
     continue;
   }
   const make = driver.make;
+
+  // The whole conformance suite once more, creating V1 blobs.
+  runConformance(`${driver.name} (layout v1)`, () => fsFixture((d) => make(d, "v1")), {
+    layout: "v1",
+  });
+
+  test(`${name}: a V1 blob is created, written, reopened and checked byte by byte`, () =>
+    inTempDir(async (dir) => {
+      const storage = make(dir, "v1");
+      const path = join(dir, "p", "7631");
+      const versions = { min: 2, max: 0x0304 };
+      const header = new Uint8Array(4096);
+      // CWIK, runtime version 1, blob version 0x0304, CRC32C of those 8 bytes (BE), zeros.
+      header.set([0x43, 0x57, 0x49, 0x4b, 0x00, 0x01, 0x03, 0x04, 0xdb, 0x6e, 0xe7, 0x5a]);
+      {
+        const { blob, size, version } = await storage.open("p", "v1", { versions });
+        assert.equal(size, 0);
+        assert.equal(version, 0x0304);
+        assertBytes(readRaw(path), header, "created: the header page alone");
+        await blob.writeAt(0, enc("hello"));
+        await blob.writeAt(10, [enc("wor"), enc("ld")]);
+        await blob.sync();
+        const data = new Uint8Array([...enc("hello"), 0, 0, 0, 0, 0, ...enc("world")]);
+        assertBytes(readRaw(path), new Uint8Array([...header, ...data]), "data at byte 4096");
+        await blob.resize(5);
+        await blob.sync();
+        assert.equal(fs.statSync(path).size, 4096 + 5);
+        await blob.resize(0);
+        await blob.sync();
+        assertBytes(readRaw(path), header, "resize(0) leaves the header page");
+        await blob.writeAt(0, enc("test data"), { sync: true });
+        await blob.close();
+      }
+      const { blob, size, version } = await storage.open("p", "v1", { versions });
+      assert.equal(size, 9);
+      assert.equal(version, 0x0304);
+      assertBytes(await read(blob, 0, 9), enc("test data"));
+      await rejectsCode(blob.readAt(9, 1), "BlobInsufficientLength");
+      await blob.close();
+      assertBytes(readRaw(path), new Uint8Array([...header, ...enc("test data")]), "reopened");
+
+      // A V0 storage opens it as V1 too: the blob's own header decides.
+      const v0 = make(dir);
+      const other = await v0.open("p", "v1", { versions });
+      assert.equal(other.size, 9);
+      await other.blob.writeAt(9, enc("!"), { sync: true });
+      await other.blob.close();
+      assertBytes(readRaw(path), new Uint8Array([...header, ...enc("test data!")]), "V1 kept");
+      assert.deepEqual(fs.readdirSync(join(dir, "p")), ["7631"]);
+    }));
+
+  test(`${name}: layout v1 resets short and torn files to a V1 header, truncating first`, () =>
+    inTempDir(async (dir) => {
+      fs.mkdirSync(join(dir, "p"), { recursive: true });
+      const storage = make(dir, "v1");
+      const torn = new Uint8Array(4096);
+      torn.set(createHeader("v1", 9).subarray(0, 10)); // a persisted length, a torn CRC
+      const files: [string, Uint8Array][] = [
+        ["00", new Uint8Array(0)],
+        ["01", new Uint8Array(5).fill(0xee)],
+        ["02", new Uint8Array(8)],
+        ["03", torn],
+        ["04", createHeader("v1", 9).subarray(0, 10)],
+      ];
+      for (const [file, raw] of files) {
+        fs.writeFileSync(join(dir, "p", file), raw);
+        const name = new Uint8Array([parseInt(file, 16)]);
+        const opened = await storage.open("p", name, { versions: { min: 1, max: 2 } });
+        assert.equal(opened.size, 0, file);
+        assert.equal(opened.version, 2, file);
+        await opened.blob.close();
+        assertBytes(readRaw(join(dir, "p", file)), createHeader("v1", 2), `${file} reset`);
+      }
+      // A V0 storage heals the same files, and writes V0 headers.
+      const v0 = make(dir);
+      fs.writeFileSync(join(dir, "p", "05"), torn);
+      await (await v0.open("p", new Uint8Array([5]))).blob.close();
+      assertBytes(readRaw(join(dir, "p", "05")), encodeHeader(0), "reset by a V0 storage");
+    }));
 
   test(`${name}: reopen after close keeps unsynced bytes`, () =>
     inTempDir(async (dir) => {
@@ -216,13 +305,13 @@ for (const driver of drivers) {
           "10",
           new Uint8Array([0x43, 0x57, 0x49, 0x58, 0, 0, 0, 0]),
           "BlobCorrupt",
-          "invalid magic: expected [67, 87, 73, 67], found [67, 87, 73, 88]",
+          "invalid magic: found [67, 87, 73, 88]",
         ],
         [
           "11",
           new Uint8Array([0, 0, 0, 0, 0, 0, 0, 0, 1, 2, 3]),
           "BlobCorrupt",
-          "invalid magic: expected [67, 87, 73, 67], found [0, 0, 0, 0]",
+          "invalid magic: found [0, 0, 0, 0]",
         ],
         [
           "12",
@@ -536,3 +625,107 @@ for (const driver of drivers) {
       }),
   );
 }
+
+/** `nodeFileSystem`, recording every call that changes or syncs something, in order. */
+function recordingPort(log: string[], dir: string): FileSystemPort {
+  const rel = (path: string) => path === dir ? "." : path.slice(dir.length + 1);
+  const file = (inner: FilePort): FilePort => ({
+    ...inner,
+    write: (buf, position) => {
+      log.push(`write ${buf.length}@${position}`);
+      return inner.write(buf, position);
+    },
+    writev: undefined,
+    truncate: (length) => {
+      log.push(`truncate ${length}`);
+      inner.truncate(length);
+    },
+    datasync: () => {
+      log.push("datasync");
+      return inner.datasync();
+    },
+    fsync: () => {
+      log.push("fsync");
+      return inner.fsync();
+    },
+  });
+  return {
+    ...nodeFileSystem,
+    mkdir: (path) => {
+      log.push(`mkdir ${rel(path)}`);
+      return nodeFileSystem.mkdir(path);
+    },
+    syncDir: (path) => {
+      log.push(`syncDir ${rel(path)}`);
+      return nodeFileSystem.syncDir(path);
+    },
+    open: async (path) => {
+      log.push(`open ${rel(path)}`);
+      return file(await nodeFileSystem.open(path));
+    },
+  };
+}
+
+test("FileStorage: creation in commonware main's order: directories synced, truncate, header, fsync", () =>
+  inTempDir(async (dir) => {
+    for (const layout of ["v0", "v1"] as const) {
+      const log: string[] = [];
+      const storage = new FileStorage({ directory: dir, layout }, recordingPort(log, dir));
+      assert.equal(storage.layout, layout);
+      const size = layout === "v1" ? 4096 : 8;
+      await (await storage.open(layout, "b")).blob.close();
+      const create = [
+        `mkdir ${layout}`,
+        `open ${layout}/62`,
+        `syncDir ${layout}`,
+        "syncDir .",
+        "truncate 0",
+        `write ${size}@0`,
+        "fsync",
+      ];
+      assert.deepEqual(log, create, `${layout}: new blob`);
+
+      // A sound header: no sync, no write.
+      log.length = 0;
+      await (await storage.open(layout, "b")).blob.close();
+      assert.deepEqual(log, [`mkdir ${layout}`, `open ${layout}/62`], `${layout}: reopen`);
+
+      // A torn creation longer than the header: truncated before the header is written.
+      const torn = new Uint8Array(4096);
+      torn.set([0x43, 0x57, 0x49]);
+      fs.writeFileSync(join(dir, layout, "62"), torn);
+      log.length = 0;
+      await (await storage.open(layout, "b")).blob.close();
+      assert.deepEqual(log, create, `${layout}: torn file`);
+      assertBytes(readRaw(join(dir, layout, "62")), createHeader(layout, 0), `${layout}: healed`);
+
+      // A corrupt file: refused, nothing written or synced.
+      const corrupt = new Uint8Array([...createHeader("v1", 0), 1]).fill(0xff, 100, 101);
+      fs.writeFileSync(join(dir, layout, "62"), corrupt);
+      log.length = 0;
+      await rejectsCode(storage.open(layout, "b"), "BlobCorrupt");
+      assert.deepEqual(log, [`mkdir ${layout}`, `open ${layout}/62`], `${layout}: corrupt`);
+      assertBytes(readRaw(join(dir, layout, "62")), corrupt, `${layout}: kept`);
+    }
+  }));
+
+test("FileStorage: the layout option is checked when the storage is built", () => {
+  assert.equal(new NodeStorage({ directory: "/nonexistent" }).layout, "v0");
+  assert.throws(() => new NodeStorage({ directory: "/x", layout: "v2" as never }), RangeError);
+  assert.throws(() => new NodeStorage({ directory: "/x", layout: 1 as never }), TypeError);
+});
+
+test("createStorage: layout reaches every filesystem driver", () =>
+  inTempDir(async (dir) => {
+    const drivers: DriverName[] = [
+      "node",
+      ...(isDeno ? ["deno" as const] : []),
+      ...(isBun ? ["bun" as const] : []),
+    ];
+    for (const driver of drivers) {
+      const storage = createStorage({ directory: dir, driver, layout: "v1" });
+      assert.equal((storage as FileStorage).layout, "v1", driver);
+      await (await storage.open(driver, "b")).blob.close();
+      assertBytes(readRaw(join(dir, driver, "62")), createHeader("v1", 0), driver);
+    }
+  }));

@@ -1,7 +1,8 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { MemoryStorage } from "../drivers/memory.ts";
-import { encodeHeader } from "../core/header.ts";
+import { createStorage } from "../drivers/select.ts";
+import { createHeader, encodeHeader } from "../core/header.ts";
 import { assertBytes, rejectsCode, runConformance } from "./conformance.ts";
 import { enc } from "./util.ts";
 
@@ -14,6 +15,16 @@ runConformance("MemoryStorage", () => {
     crash: () => storage.crash(),
   };
 }, { crash: true });
+
+runConformance("MemoryStorage (layout v1)", () => {
+  const storage = new MemoryStorage({ layout: "v1" });
+  return {
+    storage,
+    writeRaw: (partition, name, raw) => storage.writeRaw(partition, name, raw),
+    readRaw: (partition, name) => storage.readRaw(partition, name),
+    crash: () => storage.crash(),
+  };
+}, { crash: true, layout: "v1" });
 
 const raw = (...bytes: Uint8Array[]): Uint8Array => new Uint8Array(bytes.flatMap((b) => [...b]));
 
@@ -131,4 +142,58 @@ test("MemoryStorage: readRaw and scan hand over ArrayBuffer memory", async () =>
   assert.equal(Object.getPrototypeOf(image.buffer), ArrayBuffer.prototype);
   assert.equal(Object.getPrototypeOf(names[0]!.buffer), ArrayBuffer.prototype);
   assert.equal(new Blob([image, ...names]).size, 9);
+});
+
+test("MemoryStorage: layout defaults to v0 and is checked", () => {
+  assert.equal(new MemoryStorage().layout, "v0");
+  assert.equal(new MemoryStorage({}).layout, "v0");
+  assert.equal(new MemoryStorage({ layout: "v0" }).layout, "v0");
+  assert.equal(new MemoryStorage({ layout: "v1" }).layout, "v1");
+  assert.throws(() => new MemoryStorage({ layout: "V1" as never }), RangeError);
+  assert.throws(() => new MemoryStorage({ layout: 1 as never }), TypeError);
+});
+
+test("MemoryStorage: layout v1: crash keeps the 4096-byte header and synced bytes only", async () => {
+  const storage = new MemoryStorage({ layout: "v1" });
+  const { blob, size, version } = await storage.open("p", "b", { versions: { min: 0, max: 3 } });
+  assert.equal(size, 0);
+  assert.equal(version, 3);
+  assertBytes(storage.readRaw("p", "b")!, createHeader("v1", 3), "durable at once");
+  await blob.writeAt(0, enc("durable"));
+  await blob.sync();
+  await blob.writeAt(0, enc("DUR"));
+  await blob.writeAt(20, enc("bb"), { sync: true });
+  storage.crash();
+  const expected = raw(createHeader("v1", 3), enc("durable"), new Uint8Array(13), enc("bb"));
+  assertBytes(storage.readRaw("p", "b")!, expected);
+  const again = await storage.open("p", "b", { versions: { min: 3, max: 3 } });
+  assert.equal(again.size, 22);
+  await again.blob.resize(0);
+  await again.blob.sync();
+  assertBytes(storage.readRaw("p", "b")!, createHeader("v1", 3), "resize(0) keeps the header");
+  await again.blob.close();
+});
+
+test("MemoryStorage: two handles on a raw V1 image share its durable bytes", async () => {
+  const storage = new MemoryStorage();
+  storage.writeRaw("p", "b", raw(createHeader("v1", 0), enc("abc")));
+  const first = await storage.open("p", "b");
+  assert.equal(first.size, 3);
+  await first.blob.writeAt(3, enc("d"), { sync: true });
+  const second = await storage.open("p", "b");
+  assert.equal(second.size, 4);
+  await first.blob.writeAt(4, enc("e"));
+  await first.blob.sync();
+  await second.blob.writeAt(0, enc("A"), { sync: true });
+  storage.crash();
+  assertBytes(storage.readRaw("p", "b")!, raw(createHeader("v1", 0), enc("Abcde")));
+});
+
+test("createStorage: layout reaches MemoryStorage", async () => {
+  const storage = createStorage({ driver: "memory", layout: "v1" }) as MemoryStorage;
+  assert.equal(storage.layout, "v1");
+  await (await storage.open("p", "b")).blob.close();
+  assertBytes(storage.readRaw("p", "b")!, createHeader("v1", 0));
+  assert.equal((createStorage({ driver: "memory" }) as MemoryStorage).layout, "v0");
+  assert.throws(() => createStorage({ driver: "memory", layout: "v2" as never }), RangeError);
 });
