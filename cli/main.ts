@@ -5,10 +5,14 @@
  *
  * ```sh
  * deno run -A cli/main.ts inspect <dir> [--json]
- * bun cli/main.ts verify <dir> [--versions 0..3]
+ * bun cli/main.ts verify <dir> [--versions 0..3] [--json]
  * deno run -A cli/main.ts cat <dir> <partition> <name|hex:…> [--offset N] [--length N] [--hex]
  * deno run -A cli/main.ts bench [--workload …] [--driver …] [--duration S] [--json]
+ * deno run -A cli/main.ts --version
  * ```
+ *
+ * Installed from npm, the same is the `blobrt` command (`npx blobrt`, `bunx blobrt`); from JSR,
+ * `deno run -A jsr:@blobrt/storage/cli`.
  *
  * Options take `--name value` or `--name=value`; everything after `--` is an
  * argument, never an option (`blobrt cat <dir> p -- --odd-name`).
@@ -36,12 +40,12 @@
 
 import * as fs from "node:fs";
 import process from "node:process";
-import { HEADER_SIZE } from "../core/header.ts";
 import { blobNameBytes, fromHex, isPartitionName, toHex } from "../core/names.ts";
 import type { VersionRange } from "../core/types.ts";
 import { parseCommandLine, UsageError } from "./args.ts";
 import { inspectDirectory, problems, readHeader } from "./inspect.ts";
 import { main as workload } from "./workload.ts";
+import { VERSION } from "./_version.ts";
 
 export { inspectDirectory, problems };
 export type { BlobReport, DirectoryReport, Problem } from "./inspect.ts";
@@ -51,10 +55,11 @@ const HELP = {
   main: `blobrt: inspect, verify and read storage directories (read-only)
 
 usage: blobrt <command> [options]
+       blobrt --version | --help
 
 commands:
   inspect <dir> [--json]           one row per blob, then totals
-  verify <dir> [--versions A..B]   report every problem; exit 1 if any
+  verify <dir> [--versions A..B]   report every problem; exit 1 if any (--json)
   cat <dir> <partition> <name>     write a blob's logical bytes to stdout
   bench [options]                  run the workload harness in a temporary directory
 
@@ -63,18 +68,24 @@ positional. Run 'blobrt <command> --help' for a command's options.`,
   inspect: `usage: blobrt inspect <dir> [--json]
 
 One row per blob: partition, name (lowercase hex, and the text when it is
-printable UTF-8), logical size, blob version, header status; totals at the end.
+printable UTF-8), header layout (v0: 8-byte CWIC header, v1: 4096-byte CWIK
+header; - when the magic names neither), logical size, blob version, header
+status; totals at the end.
 --json prints the same as one JSON object.`,
-  verify: `usage: blobrt verify <dir> [--versions MIN..MAX]
+  verify: `usage: blobrt verify <dir> [--versions MIN..MAX] [--json]
 
 Checks every partition and blob: foreign entries, invalid partition names,
-non-hex names, short files, bad magic, bad runtime version, and (with
+non-hex names, short files, torn creations (both of which open resets), bad
+magic, bad runtime version, and for V1 headers a bad checksum, a truncated
+header region or non-zero padding, and (with
 --versions) blob versions outside MIN..MAX (inclusive). Prints each problem
 with its partition and hex name. Exits 0 when all is sound, 1 otherwise.
-Never writes.`,
+--json prints one JSON object instead: { ok, partitions, blobs, problems },
+where problems is a list of { partition?, entry, problem }. Never writes.`,
   cat: `usage: blobrt cat <dir> <partition> <name> [--offset N] [--length N] [--hex]
 
-Writes the blob's logical bytes (after the 8-byte header) to stdout.
+Writes the blob's logical bytes (after the header: 8 bytes for v0, 4096 for
+v1) to stdout.
 <name> is the blob name as text, or hex:<lowercase hex> for any bytes; a name
 that starts with '-' goes after '--' (blobrt cat <dir> p -- --name).
 --offset N   start at logical byte N (default 0)
@@ -82,12 +93,31 @@ that starts with '-' goes after '--' (blobrt cat <dir> p -- --name).
 --hex        write lowercase hex instead of raw bytes`,
   bench: `usage: blobrt bench [--workload NAME|all] [--driver default|node|deno|bun|memory]
                     [--io-size N] [--inflight N] [--file-size N] [--duration S]
-                    [--dir PATH] [--json]
+                    [--dir PATH] [--cache warm|cold] [--anchors|--no-anchors] [--json]
 
 Runs commonware-runtime's storage workloads (read_seq, read_rand, write_seq,
 write_rand, write_append, write_sync, read_write_append) on a temporary
 directory, which it removes afterwards (also on Ctrl-C), and prints ops/s,
-MiB/s and p50/p95/p99 latency.`,
+MiB/s, p50/p95/p99 latency, and the event loop's lag while each ran (lag max,
+lag p99: gaps between the callbacks of a 1 ms setInterval, in ms).
+Defaults: 4096-byte operations, 1 in flight, a 64 MiB file, 2 s per workload.
+
+--cache cold   evict the file's pages after writing and syncing it, before the
+               run and before each anchor: posix_fadvise(DONTNEED) through FFI
+               (Bun; Deno with --allow-ffi), else as root drop_caches; refused
+               (exit 2) where neither works. Pages read come back into the
+               cache, so with posix_fadvise read_rand evicts again after every
+               1/64 of the file and read_seq at each wrap-around (outside the
+               timing). drop_caches evicts only before each run: the default
+               64 MiB file with 4 KiB random reads is fine for 1-2 s at 1 in
+               flight; with many in flight use a larger --file-size (the table
+               notes a run that read over half the file).
+--no-anchors   skip the anchors. By default read_rand, read_seq and write_rand
+               are run again on the same file with the same offsets through
+               the node:fs sync calls, fs.promises (one FileHandle per
+               operation in flight) and random-access-file, and a second table
+               gives their ops/s and blobrt ÷ anchor (n/a with the reason when
+               one cannot run).`,
 } as const;
 
 type Command = Exclude<keyof typeof HELP, "main">;
@@ -169,11 +199,13 @@ function inspect(args: string[], out: (s: string) => void): number {
     b.partition,
     b.hex,
     b.text === undefined ? "" : JSON.stringify(b.text),
+    b.layout ?? "-",
     String(b.size),
     b.version === undefined ? "-" : String(b.version),
     b.status,
   ]);
-  table([["PARTITION", "NAME (HEX)", "TEXT", "SIZE", "VERSION", "STATUS"], ...rows]).forEach(out);
+  const heading = ["PARTITION", "NAME (HEX)", "TEXT", "LAYOUT", "SIZE", "VERSION", "STATUS"];
+  table([heading, ...rows]).forEach(out);
   for (const f of report.foreign) {
     out(`foreign: ${f.partition === undefined ? "" : f.partition + "/"}${f.entry}: ${f.problem}`);
   }
@@ -185,12 +217,30 @@ function inspect(args: string[], out: (s: string) => void): number {
 
 function verify(args: string[], out: (s: string) => void): number {
   const checks = { versions: versionRange };
-  const { values, positionals } = parseCommandLine(args, { versions: "string" }, checks);
+  const { values, positionals } = parseCommandLine(
+    args,
+    { versions: "string", json: "boolean" },
+    checks,
+  );
   const versions = values.versions === undefined
     ? undefined
     : versionRange(values.versions, "--versions");
   const report = inspectDirectory(onlyDirectory("verify", positionals));
   const found = problems(report, versions);
+  if (values.json) {
+    const { partitions, blobs } = report;
+    out(JSON.stringify(
+      {
+        ok: found.length === 0,
+        partitions: partitions.length,
+        blobs: blobs.length,
+        problems: found,
+      },
+      null,
+      2,
+    ));
+    return found.length === 0 ? 0 : 1;
+  }
   for (const p of found) {
     out(`${p.partition === undefined ? "" : p.partition + "/"}${p.entry}: ${p.problem}`);
   }
@@ -247,7 +297,8 @@ function cat(args: string[], write: (b: Uint8Array) => void, err: (s: string) =>
   try {
     const chunk = new Uint8Array(Math.min(1 << 20, Math.max(1, end - offset)));
     for (let at = offset; at < end;) {
-      const n = fs.readSync(fd, chunk, 0, Math.min(chunk.length, end - at), HEADER_SIZE + at);
+      const position = blob.dataOffset + at;
+      const n = fs.readSync(fd, chunk, 0, Math.min(chunk.length, end - at), position);
       if (n === 0) break;
       const bytes = chunk.subarray(0, n);
       write(values.hex ? new TextEncoder().encode(toHex(bytes)) : bytes);
@@ -296,6 +347,11 @@ export async function main(
     if (command === undefined || command === "--help" || command === "-h" || command === "help") {
       out(HELP.main);
       return command === undefined ? 2 : 0;
+    }
+    if (command === "--version") {
+      if (rest.length > 0) throw new UsageError("--version takes no arguments");
+      out(VERSION);
+      return 0;
     }
     if (!isCommand(command)) throw new UsageError(`unknown command: ${command}`);
     if (wantsHelp(rest)) {

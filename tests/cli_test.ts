@@ -10,6 +10,7 @@ import { join } from "node:path";
 import { Buffer } from "node:buffer";
 import { tempDir } from "./fs_fixture.ts";
 import { type RunResult, runScript } from "./spawn.ts";
+import { crc32c } from "../core/crc32c.ts";
 
 const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
 
@@ -75,16 +76,16 @@ test("cli: --help for the program and every command", () => {
   }
 });
 
-test("cli: inspect lists every blob with name, text, size, version and status", () =>
+test("cli: inspect lists every blob with name, text, layout, size, version and status", () =>
   withFixture((dir) => {
     const r = run("inspect", dir);
     assert.equal(r.code, 0, r.stderr);
     const lines = r.stdout.trim().split("\n").map((l) => l.split(/\s{2,}/));
     assert.deepEqual(lines, [
-      ["PARTITION", "NAME (HEX)", "TEXT", "SIZE", "VERSION", "STATUS"],
-      ["p", "00ff", "2", "-", "bad magic"],
-      ["p", "6869", '"hi"', "5", "2", "ok"],
-      ["q", "01", "0", "-", "short"],
+      ["PARTITION", "NAME (HEX)", "TEXT", "LAYOUT", "SIZE", "VERSION", "STATUS"],
+      ["p", "00ff", "-", "2", "-", "bad magic"],
+      ["p", "6869", '"hi"', "v0", "5", "2", "ok"],
+      ["q", "01", "-", "0", "-", "short"],
       ["foreign: q/README: not a lowercase hex blob name"],
       ["total: 2 partitions, 3 blobs, 7 bytes, 3 problems"],
     ]);
@@ -98,7 +99,7 @@ test("cli: inspect --json", () =>
     assert.deepEqual(json.partitions, ["p", "q"]);
     assert.deepEqual(json.blobs, [
       { partition: "p", hex: "00ff", size: 2, status: "bad magic" },
-      { partition: "p", hex: "6869", text: "hi", size: 5, version: 2, status: "ok" },
+      { partition: "p", hex: "6869", text: "hi", layout: "v0", size: 5, version: 2, status: "ok" },
       { partition: "q", hex: "01", size: 0, status: "short" },
     ]);
     assert.deepEqual(json.totals, { partitions: 2, blobs: 3, bytes: 7, problems: 3 });
@@ -257,7 +258,7 @@ test("cli: an unknown option, a missing value or a value for a flag exits 2, nam
     const cases: [string[], string][] = [
       [["inspect", dir, "--x"], "unknown option: --x"],
       [["inspect", "-x", dir], "unknown option: -x"],
-      [["verify", dir, "--json"], "unknown option: --json"],
+      [["verify", dir, "--hex"], "unknown option: --hex"],
       [["cat", dir, "p", "hi", "--offset"], "--offset needs a value"],
       [["inspect", dir, "--json=yes"], "--json takes no value"],
       [["verify", dir, "--versions", "-1..2"], "--versions must be MIN..MAX"],
@@ -342,6 +343,182 @@ test("cli: verify finds a partition with an invalid name and a stray file", asyn
     const cat = run("cat", dir, "bad.name", "hex:00");
     assert.equal(cat.code, 2);
     assert.equal(cat.stderr, "blobrt: invalid partition name: bad.name\n");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+const BIN = new URL("../cli/bin.ts", import.meta.url).pathname;
+const VERSION: string = JSON.parse(
+  fs.readFileSync(new URL("../package.json", import.meta.url), "utf8"),
+).version;
+
+test("cli: --version prints the package version, from main.ts and from the bin entry", () => {
+  for (const script of [CLI, BIN]) {
+    const r = runScript(script, ["--version"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.equal(r.stdout, `${VERSION}\n`, script);
+    assert.equal(r.stderr, "");
+  }
+  const extra = run("--version", "x");
+  assert.equal(extra.code, 2);
+  assert.equal(extra.stderr, "blobrt: --version takes no arguments\n");
+});
+
+test("cli: the bin entry always runs: usage, exit codes and output as main.ts", () =>
+  withFixture((dir) => {
+    const none = runScript(BIN, []);
+    assert.equal(none.code, 2);
+    assert.match(none.stdout, /^blobrt: .*\n\nusage: blobrt <command> \[options\]\n/);
+    const help = runScript(BIN, ["--help"]);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /blobrt --version \| --help/);
+    assert.match(help.stdout, /verify <dir> .*--json/);
+    const verify = runScript(BIN, ["verify", dir]);
+    assert.equal(verify.code, 1);
+    assert.equal(verify.stdout, run("verify", dir).stdout);
+    const missing = runScript(BIN, ["inspect", join(dir, "missing")]);
+    assert.equal(missing.code, 2);
+    assert.match(missing.stderr, /^blobrt: no such directory: /);
+  }));
+
+test("cli: verify --json lists every problem as data and exits 1", () =>
+  withFixture((dir) => {
+    const r = run("verify", dir, "--versions", "0..1", "--json");
+    assert.equal(r.code, 1, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), {
+      ok: false,
+      partitions: 2,
+      blobs: 3,
+      problems: [
+        { partition: "q", entry: "README", problem: "not a lowercase hex blob name" },
+        { partition: "p", entry: "00ff", problem: "bad magic" },
+        { partition: "p", entry: "6869", problem: "blob version 2 outside 0..=1" },
+        { partition: "q", entry: "01", problem: "short file (no complete header)" },
+      ],
+    });
+    const help = run("verify", "--help");
+    assert.match(help.stdout, /\[--json\]/);
+    const bad = run("verify", dir, "--json=yes");
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stderr, "blobrt: --json takes no value\n");
+  }));
+
+test("cli: verify --json on a sound directory is ok: true with no problems, exit 0", async () => {
+  const dir = await tempDir();
+  try {
+    fs.mkdirSync(join(dir, "p"));
+    fs.writeFileSync(join(dir, "p", "00"), new Uint8Array(header(3)));
+    const r = run("verify", "--json", dir, "--versions=0..3");
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(JSON.parse(r.stdout), { ok: true, partitions: 1, blobs: 1, problems: [] });
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** A V1 blob file: `CWIK`, runtime version 1, blob version, CRC32C of those 8 bytes, zeros to 4096, data. */
+function v1File(version: number, data: number[] = []): Uint8Array {
+  const out = new Uint8Array(4096 + data.length);
+  out.set([0x43, 0x57, 0x49, 0x4b, 0, 1, version >> 8, version & 0xff]);
+  new DataView(out.buffer).setUint32(8, crc32c(out.subarray(0, 8)));
+  out.set(data, 4096);
+  return out;
+}
+
+test("cli: inspect and verify show V1 blobs: layout, logical size, checksum and padding", async () => {
+  const dir = await tempDir();
+  try {
+    fs.mkdirSync(join(dir, "p"));
+    const badCrc = v1File(3, [1]);
+    badCrc[9]! ^= 0xff;
+    const badPadding = v1File(3, [1, 2]);
+    badPadding[12] = 1;
+    const truncated = v1File(3).subarray(0, 100).slice();
+    truncated[99] = 7;
+    const runtime = v1File(3);
+    runtime[5] = 2;
+    const files: [string, Uint8Array][] = [
+      ["01", v1File(2, [...new TextEncoder().encode("hello")])],
+      ["02", v1File(0)],
+      ["03", badCrc],
+      ["04", badPadding],
+      ["05", truncated],
+      ["06", runtime],
+      ["07", new Uint8Array(8)], // torn: open resets it
+      ["08", v1File(5).subarray(0, 10)], // torn mid-checksum
+      ["09", new Uint8Array([...header(1), 9, 9, 9])],
+    ];
+    for (const [hex, bytes] of files) fs.writeFileSync(join(dir, "p", hex), bytes);
+    const before = snapshot(dir);
+    const r = run("inspect", dir, "--json");
+    assert.equal(r.code, 0, r.stderr);
+    assert.deepEqual(
+      JSON.parse(r.stdout).blobs.map((
+        b: { hex: string; layout?: string; size: number; version?: number; status: string },
+      ) => [b.hex, b.layout, b.size, b.version, b.status]),
+      [
+        ["01", "v1", 5, 2, "ok"],
+        ["02", "v1", 0, 0, "ok"],
+        ["03", "v1", 1, 3, "bad checksum"],
+        ["04", "v1", 2, 3, "bad padding"],
+        ["05", "v1", 0, 3, "truncated"],
+        ["06", "v1", 0, 3, "bad runtime version"],
+        ["07", undefined, 0, undefined, "torn"],
+        ["08", undefined, 0, undefined, "torn"],
+        ["09", "v0", 3, 1, "ok"],
+      ],
+    );
+    const table = run("inspect", dir);
+    const rows = table.stdout.trim().split("\n").map((l) => l.split(/\s{2,}/));
+    assert.deepEqual(rows[0], [
+      "PARTITION",
+      "NAME (HEX)",
+      "TEXT",
+      "LAYOUT",
+      "SIZE",
+      "VERSION",
+      "STATUS",
+    ]);
+    assert.deepEqual(rows[1], ["p", "01", "v1", "5", "2", "ok"]); // a control character: no text
+    assert.deepEqual(rows[7], ["p", "07", "-", "0", "-", "torn"]);
+    assert.deepEqual(rows.at(-1), ["total: 1 partitions, 9 blobs, 11 bytes, 6 problems"]);
+    const v = run("verify", dir, "--versions", "0..2");
+    assert.equal(v.code, 1);
+    assert.deepEqual(v.stdout.trim().split("\n"), [
+      "p/03: bad checksum",
+      "p/04: bad padding",
+      "p/05: truncated",
+      "p/06: bad runtime version",
+      "p/07: torn creation (open resets it)",
+      "p/08: torn creation (open resets it)",
+      "6 problems in 1 partitions, 9 blobs",
+    ]);
+    assert.equal(snapshot(dir), before, "read-only");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("cli: cat reads a V1 blob's logical bytes from file byte 4096", async () => {
+  const dir = await tempDir();
+  try {
+    fs.mkdirSync(join(dir, "p"));
+    fs.writeFileSync(join(dir, "p", "6869"), v1File(2, [...new TextEncoder().encode("hello v1")]));
+    const bad = v1File(2, [1]);
+    bad[12] = 1;
+    fs.writeFileSync(join(dir, "p", "00"), bad);
+    const all = run("cat", dir, "p", "hi");
+    assert.equal(all.code, 0, all.stderr);
+    assert.deepEqual(all.raw, new TextEncoder().encode("hello v1"));
+    const part = run("cat", dir, "p", "hi", "--offset", "6", "--length", "2", "--hex");
+    assert.equal(part.stdout, "7631\n");
+    const past = run("cat", dir, "p", "hi", "--offset", "8", "--length", "1");
+    assert.equal(past.code, 1);
+    assert.equal(past.stderr, "blobrt: p/6869: range 8..9 is past the end (8 bytes)\n");
+    const padding = run("cat", dir, "p", "hex:00");
+    assert.equal(padding.code, 1);
+    assert.equal(padding.stderr, "blobrt: p/00 has no valid header (bad padding)\n");
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }
