@@ -42,6 +42,7 @@ import {
   checkWrite,
 } from "../core/args.ts";
 import { StorageError } from "../core/errors.ts";
+import { spendTurn } from "../core/_turn.ts";
 import {
   type BlobLayout,
   checkLayout,
@@ -347,6 +348,8 @@ class MemoryBlob implements Blob {
 
   async readAt(offset: number, length: number): Promise<IoBufsMut> {
     checkRead(offset, length, this.#closed, this.#where, this.#offset);
+    const turn = spendTurn(length);
+    if (turn !== undefined) await this.#afterTurn(turn);
     const start = this.#span(offset, length);
     let copy: Uint8Array<ArrayBuffer>;
     try {
@@ -359,6 +362,8 @@ class MemoryBlob implements Blob {
 
   async readAtBuf(offset: number, length: number, target: ReadTarget): Promise<IoBufsMut> {
     const bufs = checkReadBuf(offset, length, target, this.#closed, this.#where, this.#offset);
+    const turn = spendTurn(length);
+    if (turn !== undefined) await this.#afterTurn(turn);
     let at = this.#span(offset, length);
     for (const chunk of bufs.buffers()) {
       const view = chunk.bytes();
@@ -378,6 +383,8 @@ class MemoryBlob implements Blob {
       this.#offset,
     );
     if (length === 0) return;
+    const turn = spendTurn(length);
+    if (turn !== undefined) await this.#afterTurn(turn);
     const start = offset + this.#offset;
     const end = start + length;
     if (end > this.#live.length) this.#grow("WriteFailed", this.#live, end);
@@ -395,6 +402,8 @@ class MemoryBlob implements Blob {
 
   async resize(length: number): Promise<void> {
     checkResize(length, this.#closed, this.#where, this.#offset);
+    const turn = spendTurn(0); // behind writes waiting for the loop to turn
+    if (turn !== undefined) await this.#afterTurn(turn);
     const end = length + this.#offset;
     if (end > this.#live.length) this.#grow("BlobResizeFailed", this.#live, end);
     this.#dirty(Math.min(end, this.#live.length), Math.max(end, this.#live.length));
@@ -403,6 +412,8 @@ class MemoryBlob implements Blob {
 
   async sync(): Promise<void> {
     checkSync(this.#closed, this.#where);
+    const turn = spendTurn(0); // behind writes waiting for the loop to turn
+    if (turn !== undefined) await this.#afterTurn(turn);
     const live = this.#live;
     if (this.#file.length < live.length) this.#grow("BlobSyncFailed", this.#file, live.length);
     if (this.#file.length > live.length) setLength(this.#file, live.length);
@@ -428,6 +439,12 @@ class MemoryBlob implements Blob {
   kill(): void {
     this.#closed = true;
     this.#live = { data: new Uint8Array(0), length: 0, pad: 0 };
+  }
+
+  /** Waits for the event loop to turn (see `core/_turn.ts`); a crash meanwhile closes the handle. */
+  async #afterTurn(turn: Promise<void>): Promise<void> {
+    await turn;
+    if (this.#closed) throw new StorageError("Closed", this.#where);
   }
 
   /** Physical start of logical `[offset, offset + length)`, or `BlobInsufficientLength`. */

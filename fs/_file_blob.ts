@@ -1,6 +1,27 @@
 /**
  * {@linkcode FileBlob}: the handle the filesystem engine returns, over one
- * {@linkcode FilePort}, and the loops that read and write whole buffers.
+ * {@linkcode FilePort}: the I/O model of every filesystem driver.
+ *
+ * - **Hot path.** Page-cached reads and writes are synchronous positional
+ *   calls inside the returned promise: the fastest path each runtime has.
+ * - **The event loop.** Each operation spends from a budget shared by every
+ *   handle (`core/_turn.ts`); when it runs out (3 ms of synchronous work
+ *   without a turn of the loop), the next operation first waits for one
+ *   macrotask, so an awaited loop of operations never starves timers and I/O
+ *   callbacks. Writes larger than {@linkcode WRITE_PIECE} go in pieces, each
+ *   piece spending from the budget.
+ * - **Cold reads.** With a {@linkcode ReadIo} that has a pool, a read of data
+ *   not in the page cache goes to a worker thread, so it neither blocks the
+ *   loop nor waits for other callers' reads: concurrent callers get the
+ *   disk's queue depth. How a miss is known: `preadv2(RWF_NOWAIT)` through
+ *   FFI where the runtime allows it (exact, and no dearer than `pread`), else
+ *   by timing each read (a read that took far longer than a page-cache copy
+ *   sends the handle's next reads to the pool, with a synchronous probe every
+ *   {@linkcode PROBE_MS} to find out when the data is hot again).
+ * - **Consistency.** Operations that span an `await` hold their byte range
+ *   (`fs/_range_gate.ts`): a read racing a write of the same range sees the
+ *   old or the new bytes, never a mix, also when the read runs on a worker;
+ *   `sync` covers every earlier write; `close` waits for everything in flight.
  *
  * @module
  */
@@ -10,13 +31,33 @@ import { StorageError } from "../core/errors.ts";
 import { IoBufMut } from "../core/io_buf_mut.ts";
 import { IoBufsMut } from "../core/io_bufs_mut.ts";
 import { concat } from "../core/_view.ts";
+import { spendTurn } from "../core/_turn.ts";
 import type { Blob, ReadTarget, WriteData, WriteOptions } from "../core/types.ts";
+import type { Libc } from "./_libc.ts";
+import { type Hold, RangeGate } from "./_range_gate.ts";
+import type { ReadPool } from "./_read_pool.ts";
 import type { FilePort } from "./port.ts";
 
 /** Chunks of a vectored write smaller than this (on average) are copied into one buffer. */
-const COALESCE_BELOW = 16 * 1024;
+const COALESCE_BELOW = 4 * 1024;
 /** Most buffers handed to one `pwritev` (IOV_MAX is 1024 on Linux). */
 const WRITEV_BATCH = 1024;
+/**
+ * Writes larger than this go in pieces: each piece is one short blocking call
+ * (a few milliseconds into new pages) and spends from the event-loop budget.
+ * Also keeps every port call far below the 2 GiB that `node:fs` refuses.
+ */
+export const WRITE_PIECE = 1 << 20;
+/** While a handle's reads go to the pool, one read in this many milliseconds probes synchronously. */
+export const PROBE_MS = 5;
+
+/** How a storage's handles read data that is not in the page cache. */
+export interface ReadIo {
+  /** Worker threads for cold reads; without one, every read is synchronous. */
+  pool?: ReadPool;
+  /** FFI `preadv2(RWF_NOWAIT)`, where allowed: knows a miss without waiting for it. */
+  libc?: Libc;
+}
 
 /** Reads until `buf` is full or the file ends; returns the count read. */
 export function readInto(file: FilePort, buf: Uint8Array, position: number): number {
@@ -29,13 +70,19 @@ export function readInto(file: FilePort, buf: Uint8Array, position: number): num
   return done;
 }
 
-/** Writes all of `buf`, retrying short writes. */
-export function writeFully(file: FilePort, buf: Uint8Array, position: number): void {
+/** Writes all of `buf`, retrying short writes; `progress` learns each count written. */
+export function writeFully(
+  file: FilePort,
+  buf: Uint8Array,
+  position: number,
+  progress?: (n: number) => void,
+): void {
   let done = 0;
   while (done < buf.length) {
     const n = file.write(done === 0 ? buf : buf.subarray(done), position + done);
     if (n <= 0) throw new Error(`write made no progress at position ${position + done}`);
     done += n;
+    progress?.(n);
   }
 }
 
@@ -44,6 +91,7 @@ function writevFully(
   file: FilePort & Required<Pick<FilePort, "writev">>,
   chunks: Uint8Array[],
   position: number,
+  progress: (n: number) => void,
 ): void {
   let i = 0;
   while (i < chunks.length) {
@@ -51,42 +99,70 @@ function writevFully(
     let n = file.writev(batch, position);
     if (n <= 0) throw new Error(`pwritev made no progress at position ${position}`);
     position += n;
+    progress(n);
     // Skip what was written; a chunk written in part goes on from where it stopped.
     // `chunks[i]!`: n > 0 bytes were written from chunks i.., so chunk i exists.
     while (n > 0 && n >= chunks[i]!.length) n -= chunks[i++]!.length;
-    if (n > 0) {
-      chunks[i] = chunks[i]!.subarray(n);
-    }
+    if (n > 0) chunks[i] = chunks[i]!.subarray(n);
   }
 }
 
 /**
  * Scratch memory for coalescing vectored writes, reused across calls: the
  * copy and the write that follows are synchronous, so one buffer serves every
- * handle. Writes larger than `SCRATCH_MAX` get their own buffer.
+ * handle.
  */
 let scratch = new Uint8Array(0);
-const SCRATCH_MAX = 1 << 20;
 
 function coalesce(chunks: Uint8Array[], length: number): Uint8Array {
-  if (length > SCRATCH_MAX) return concat(chunks, new Uint8Array(length));
   if (scratch.length < length) scratch = new Uint8Array(Math.max(length, 64 * 1024));
   return concat(chunks, scratch.subarray(0, length));
 }
 
-/** A handle on one blob file. */
+/** Splits `chunks` (of `length` bytes in all) into runs of at most `WRITE_PIECE` bytes. */
+function* pieces(chunks: Uint8Array[], length: number): Generator<[Uint8Array[], number]> {
+  if (length <= WRITE_PIECE) {
+    yield [chunks, length];
+    return;
+  }
+  let run: Uint8Array[] = [];
+  let size = 0;
+  for (let chunk of chunks) {
+    while (size + chunk.length > WRITE_PIECE) {
+      const take = WRITE_PIECE - size;
+      run.push(chunk.subarray(0, take));
+      yield [run, WRITE_PIECE];
+      chunk = chunk.subarray(take);
+      run = [];
+      size = 0;
+    }
+    if (chunk.length > 0) {
+      run.push(chunk);
+      size += chunk.length;
+    }
+  }
+  if (size > 0) yield [run, size];
+}
+
+const closed = (where: object) => new StorageError("Closed", where);
+
+/** A handle on one blob file; see the module docs. */
 export class FileBlob implements Blob {
   readonly #file: FilePort;
   readonly #alloc: (length: number) => Uint8Array<ArrayBuffer>;
+  readonly #io: ReadIo;
   /** What every error of this handle carries, built once. */
   readonly #where: { readonly partition: string; readonly blob: string };
   /** File byte of logical offset 0: 8 (V0) or 4096 (V1), by the blob's own header. */
   readonly #offset: number;
+  readonly #gate = new RangeGate();
   /** Physical size (header included), as this handle has made it. */
   #size: number;
   #closed = false;
   #syncing = 0;
   #drained: (() => void) | undefined;
+  /** Timing mode: reads go to the pool until this time (ms); 0 while reads are hot. */
+  #coldUntil = 0;
 
   constructor(
     file: FilePort,
@@ -95,19 +171,31 @@ export class FileBlob implements Blob {
     partition: string,
     hex: string,
     alloc: (length: number) => Uint8Array<ArrayBuffer> = (length) => new Uint8Array(length),
+    io: ReadIo = {},
   ) {
     this.#alloc = alloc;
     this.#file = file;
     this.#offset = dataOffset;
     this.#size = size;
     this.#where = { partition, blob: hex };
+    this.#io = file.fd === undefined ? {} : io;
   }
 
   async readAt(offset: number, length: number): Promise<IoBufsMut> {
     checkRead(offset, length, this.#closed, this.#where, this.#offset);
-    if (length > 0) this.#inBounds(offset, length); // before allocating `length` bytes
-    const buf = this.#alloc(length);
-    if (length > 0) this.#read(buf, offset);
+    if (length === 0) return new IoBufsMut(new IoBufMut(this.#alloc(0)));
+    this.#inBounds(offset, length); // before allocating `length` bytes
+    const turn = spendTurn(length);
+    if (turn !== undefined) await this.#afterTurn(turn);
+    const position = offset + this.#offset;
+    if (!this.#gate.idle && this.#gate.conflicts(position, position + length, false)) {
+      await this.#gate.settle(position, position + length, false);
+      this.#checkOpen();
+      this.#inBounds(offset, length);
+    }
+    let buf = this.#alloc(length);
+    const done = this.#readHot(buf, position);
+    if (done < length) buf = await this.#readCold(buf, position, done);
     return new IoBufsMut(new IoBufMut(buf));
   }
 
@@ -115,12 +203,24 @@ export class FileBlob implements Blob {
     const bufs = checkReadBuf(offset, length, target, this.#closed, this.#where, this.#offset);
     if (length === 0) return bufs;
     this.#inBounds(offset, length);
+    const turn = spendTurn(length);
+    if (turn !== undefined) await this.#afterTurn(turn);
+    let position = offset + this.#offset;
+    if (!this.#gate.idle && this.#gate.conflicts(position, position + length, false)) {
+      await this.#gate.settle(position, position + length, false);
+      this.#checkOpen();
+      this.#inBounds(offset, length);
+    }
     const chunks = bufs.buffers();
     for (let i = 0; i < chunks.length; i++) {
       const view = chunks[i]!.bytes(); // i < length
       if (view.length === 0) break; // chunks after the first short one receive nothing
-      this.#read(view, offset);
-      offset += view.length;
+      const done = this.#readHot(view, position);
+      if (done < view.length) {
+        const rest = await this.#readCold(new Uint8Array(view.length - done), position + done, 0);
+        view.set(rest, done);
+      }
+      position += view.length;
     }
     return bufs;
   }
@@ -135,38 +235,65 @@ export class FileBlob implements Blob {
       this.#offset,
     );
     if (length === 0) return;
-    const position = offset + this.#offset;
-    const file = this.#file;
-    try {
-      if (chunks.length === 1) writeFully(file, chunks[0]!, position); // length checked
-      else if (file.writev !== undefined && length / chunks.length >= COALESCE_BELOW) {
-        writevFully(file as Required<FilePort>, chunks, position);
-      } else writeFully(file, coalesce(chunks, length), position);
-    } catch (cause) {
-      throw this.#error("WriteFailed", cause);
+    const start = offset + this.#offset;
+    const end = start + length;
+    let turn = spendTurn(length);
+    let hold: Hold | undefined;
+    if (turn !== undefined || (!this.#gate.idle && this.#gate.conflicts(start, end, true))) {
+      hold = this.#gate.hold(start, end, true);
     }
-    if (position + length > this.#size) this.#size = position + length;
+    try {
+      let position = start;
+      const grow = (n: number) => {
+        position += n;
+        if (position > this.#size) this.#size = position; // the handle knows what reached the file
+      };
+      for (const [run, size] of pieces(chunks, length)) {
+        if (turn !== undefined) await this.#afterTurn(turn);
+        if (hold !== undefined) {
+          await this.#gate.settle(start, end, true, hold);
+          this.#checkOpen();
+        }
+        try {
+          this.#writeRun(run, size, position, grow);
+        } catch (cause) {
+          throw this.#error("WriteFailed", cause);
+        }
+        turn = position < end ? spendTurn(WRITE_PIECE) : undefined;
+        if (turn !== undefined && hold === undefined) hold = this.#gate.hold(start, end, true);
+      }
+    } finally {
+      hold?.release();
+    }
     if (sync) await this.#datasync();
   }
 
   async resize(length: number): Promise<void> {
     checkResize(length, this.#closed, this.#where, this.#offset);
-    try {
-      this.#file.truncate(length + this.#offset);
-    } catch (cause) {
-      throw this.#error("BlobResizeFailed", cause);
-    }
-    this.#size = length + this.#offset;
+    const physical = length + this.#offset;
+    const from = Math.min(physical, this.#size);
+    if (!this.#gate.idle && this.#gate.conflicts(from, Infinity, true)) {
+      const hold = this.#gate.hold(from, Infinity, true);
+      try {
+        await this.#gate.settle(from, Infinity, true, hold);
+        this.#checkOpen();
+        this.#truncate(physical);
+      } finally {
+        hold.release();
+      }
+    } else this.#truncate(physical);
   }
 
   async sync(): Promise<void> {
     checkSync(this.#closed, this.#where);
+    if (!this.#gate.idle) await this.#gate.settle(0, Infinity, false); // earlier writes
     await this.#datasync();
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#gate.drain(); // reads on workers still use the file
     if (this.#syncing > 0) await new Promise<void>((resolve) => this.#drained = resolve);
     this.#file.close();
   }
@@ -175,15 +302,63 @@ export class FileBlob implements Blob {
     return this.close();
   }
 
+  /** Waits for the loop to turn, then checks the handle is still open. */
+  async #afterTurn(turn: Promise<void>): Promise<void> {
+    await turn;
+    this.#checkOpen();
+  }
+
+  #checkOpen(): void {
+    if (this.#closed) throw closed(this.#where);
+  }
+
   #inBounds(offset: number, length: number): void {
     if (offset + this.#offset + length > this.#size) {
       throw new StorageError("BlobInsufficientLength", this.#where);
     }
   }
 
-  /** Fills `buf` from logical `offset` (already checked in bounds), or throws the reason. */
-  #read(buf: Uint8Array, offset: number): void {
-    const position = offset + this.#offset;
+  #truncate(physical: number): void {
+    try {
+      this.#file.truncate(physical);
+    } catch (cause) {
+      throw this.#error("BlobResizeFailed", cause);
+    }
+    this.#size = physical;
+  }
+
+  #writeRun(run: Uint8Array[], size: number, position: number, grow: (n: number) => void): void {
+    const file = this.#file;
+    if (run.length === 1) writeFully(file, run[0]!, position, grow); // one chunk
+    else if (file.writev !== undefined && size / run.length >= COALESCE_BELOW) {
+      writevFully(file as Required<FilePort>, run, position, grow);
+    } else writeFully(file, coalesce(run, size), position, grow);
+  }
+
+  /**
+   * Reads what the page cache has of `[position, position + buf.length)`
+   * into `buf` without waiting for the disk, when a pool can take the rest;
+   * returns the count read. Without a pool, reads synchronously.
+   */
+  #readHot(buf: Uint8Array, position: number): number {
+    const { pool, libc } = this.#io;
+    if (pool !== undefined) {
+      if (libc !== undefined) {
+        const n = libc.preadNowait(this.#file.fd!, buf, position); // io has a pool only with an fd
+        return n < 0 ? 0 : n; // -1: nothing cached (or an error, which the pool reports)
+      }
+      const now = performance.now();
+      if (now < this.#coldUntil) return 0;
+      const n = this.#readSync(buf, position);
+      const took = performance.now() - now;
+      // A page-cache copy moves well over 1 GB/s; far slower means the disk answered.
+      this.#coldUntil = took > 0.05 + buf.length * 1e-6 ? now + took + PROBE_MS : 0;
+      return n;
+    }
+    return this.#readSync(buf, position);
+  }
+
+  #readSync(buf: Uint8Array, position: number): number {
     let n: number;
     try {
       n = readInto(this.#file, buf, position);
@@ -191,6 +366,41 @@ export class FileBlob implements Blob {
       throw this.#error("ReadFailed", cause);
     }
     if (n < buf.length) throw new StorageError("BlobInsufficientLength", this.#where);
+    return n;
+  }
+
+  /**
+   * Reads the rest of `buf` (from `done`) on the pool, holding the range so
+   * no write lands in it meanwhile; returns the filled buffer (a new one:
+   * `buf`'s memory travels to the worker and back when `done` is 0).
+   */
+  async #readCold(
+    buf: Uint8Array<ArrayBuffer>,
+    position: number,
+    done: number,
+  ): Promise<Uint8Array<ArrayBuffer>> {
+    const pool = this.#io.pool;
+    if (pool === undefined) return buf; // unreachable: #readHot read everything
+    const end = position + buf.length;
+    const hold = this.#gate.hold(position, end, false);
+    try {
+      const own = done === 0 && buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength;
+      const memory = own ? buf.buffer : new ArrayBuffer(buf.length - done);
+      let result;
+      try {
+        result = await pool.read(this.#file.fd!, memory, position + done);
+      } catch (cause) {
+        throw this.#error("ReadFailed", cause);
+      }
+      if (done + result.done < buf.length) {
+        throw new StorageError("BlobInsufficientLength", this.#where);
+      }
+      if (own) return new Uint8Array(result.buffer);
+      buf.set(new Uint8Array(result.buffer), done);
+      return buf;
+    } finally {
+      hold.release();
+    }
   }
 
   async #datasync(): Promise<void> {

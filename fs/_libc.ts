@@ -139,3 +139,12 @@ export function loadLibc(): Promise<Libc | undefined> {
     return undefined;
   })();
 }
+
+/**
+ * Replaces what {@linkcode loadLibc} resolves, for storages created from now
+ * on (tests use a `preadNowait` that always answers "not cached", to send
+ * every read to the worker threads); `undefined` restores the real one.
+ */
+export function overrideLibc(libc: Libc | undefined | null): void {
+  loaded = libc === null ? undefined : Promise.resolve(libc);
+}

@@ -49,7 +49,9 @@ import { fromHex, toHex, validatePartitionName } from "../core/names.ts";
 import { openedBlob } from "../core/opened.ts";
 import { Serial } from "../core/_serial.ts";
 import type { BlobName, OpenedBlob, OpenOptions, Storage } from "../core/types.ts";
-import { FileBlob, readInto, writeFully } from "./_file_blob.ts";
+import { FileBlob, readInto, type ReadIo, writeFully } from "./_file_blob.ts";
+import { loadLibc } from "./_libc.ts";
+import { ReadPool } from "./_read_pool.ts";
 import { errorCode, type FilePort, type FileSystemPort } from "./port.ts";
 
 /**
@@ -74,6 +76,38 @@ export interface FileStorageOptions {
    * own layout.
    */
   layout?: BlobLayout;
+  /**
+   * How many reads of data not in the page cache may run at once, each on a
+   * worker thread, so they neither block the event loop nor wait for one
+   * another (default {@linkcode DEFAULT_READ_DEPTH}). `0` keeps every read on
+   * the calling thread. Ports without an OS file descriptor (`DenoStorage`)
+   * always read on the calling thread.
+   */
+  readDepth?: number;
+}
+
+/** Cold reads in flight at once, by default: the depth where this machine's disk stops gaining. */
+export const DEFAULT_READ_DEPTH = 16;
+
+function checkReadDepth(depth: unknown): number {
+  if (depth === undefined) return DEFAULT_READ_DEPTH;
+  if (typeof depth !== "number") {
+    throw new TypeError(`readDepth must be a number, got ${typeof depth}`);
+  }
+  if (!Number.isSafeInteger(depth) || depth < 0 || depth > 1024) {
+    throw new RangeError(`readDepth must be an integer in 0..=1024, got ${depth}`);
+  }
+  return depth;
+}
+
+/** Reader pools by depth, shared by every storage of the process. */
+const pools = new Map<number, ReadPool>();
+
+async function readIo(depth: number): Promise<ReadIo> {
+  if (depth === 0) return {};
+  let pool = pools.get(depth);
+  if (pool === undefined) pools.set(depth, pool = new ReadPool(depth));
+  return { pool, libc: await loadLibc() };
 }
 
 function join(dir: string, name: string): string {
@@ -101,7 +135,9 @@ export class FileStorage implements Storage {
   readonly #fs: FileSystemPort;
   readonly #root: string;
   readonly #layout: BlobLayout;
+  readonly #readDepth: number;
   readonly #serial = new Serial();
+  #io: Promise<ReadIo> | undefined;
 
   /**
    * Creates the storage; nothing touches the disk until the first operation.
@@ -117,6 +153,7 @@ export class FileStorage implements Storage {
     }
     this.#root = options.directory;
     this.#layout = checkLayout(options.layout);
+    this.#readDepth = checkReadDepth(options.readDepth);
     this.#fs = port;
   }
 
@@ -221,7 +258,8 @@ export class FileStorage implements Storage {
       }
       const { dataOffset, size, version } = header;
       const alloc = this.#fs.allocForRead;
-      const blob = new FileBlob(file, dataOffset + size, dataOffset, partition, hex, alloc);
+      const io = await (this.#io ??= readIo(this.#readDepth));
+      const blob = new FileBlob(file, dataOffset + size, dataOffset, partition, hex, alloc, io);
       return openedBlob(blob, size, version);
     } catch (err) {
       file.close();

@@ -35,6 +35,7 @@ const OPEN_FLAGS = fs.constants.O_RDWR | fs.constants.O_CREAT;
 
 function filePort(fd: number): FilePort {
   return {
+    fd,
     size: () => fs.fstatSync(fd).size,
     read: (buf, position) => fs.readSync(fd, buf, 0, buf.length, position),
     write: (buf, position) => fs.writeSync(fd, buf, 0, buf.length, position),

@@ -24,6 +24,12 @@
 
 /** An open file, addressed by physical byte positions. */
 export interface FilePort {
+  /**
+   * The OS file descriptor, where the port has one that other threads of the
+   * process can use: reads of data not in the page cache then run on worker
+   * threads. Optional: without it every read is synchronous.
+   */
+  readonly fd?: number;
   /** Current file size in bytes. */
   size(): number;
   /** Reads into `buf` at `position`; returns the count read (0 at end of file). */

@@ -23,6 +23,7 @@ import { type BlobLayout, createHeader, dataOffset, encodeHeader } from "../core
 import type { Blob, Storage } from "../core/types.ts";
 import { assertBytes, rejectsCode } from "./assert.ts";
 import { enc, pattern, read } from "./util.ts";
+import { ioConformance } from "./conformance_io.ts";
 
 export { assertBytes, rejectsCode };
 
@@ -165,6 +166,8 @@ export function runConformance(
   const layout = options.layout ?? "v0";
   /** The header `open` writes on a new or reset blob of this storage. */
   const fresh = (version: number) => createHeader(layout, version);
+
+  ioConformance(it);
 
   // ---- The 22 tests of commonware-runtime's run_storage_tests ----
 

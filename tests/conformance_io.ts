@@ -1,0 +1,161 @@
+/**
+ * The I/O-model part of the shared conformance suite (SPEC §5 "Event loop",
+ * "The disk's parallelism", "Concurrency"), registered by `runConformance`
+ * for every driver and wrapper: awaited loops let timers run, concurrent
+ * reads and writes of one range never mix, `sync` covers earlier writes and
+ * `close` waits for what is in flight. Filesystem fixtures also run it with
+ * every read sent to worker threads (`tests/cold_test.ts`).
+ *
+ * @module
+ */
+
+import assert from "node:assert/strict";
+import type { Storage } from "../core/types.ts";
+import { assertBytes } from "./assert.ts";
+import { pattern, read } from "./util.ts";
+
+type It = (title: string, body: (f: { storage: Storage }) => Promise<void>) => void;
+
+const MIB = 1 << 20;
+
+/** Resolves on the next macrotask. */
+const macrotask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
+
+/** Registers the I/O-model tests through `it`. */
+export function ioConformance(it: It): void {
+  it("event loop: a timer set before a long awaited loop of reads fires during it", async ({ storage }) => {
+    const { blob } = await storage.open("p", "loop");
+    await blob.writeAt(0, pattern(64 * 1024, 1));
+    let fired = false;
+    setTimeout(() => fired = true, 0);
+    let reads = 0;
+    // Without yielding, all 200,000 reads (seconds of work) would run before the timer.
+    while (!fired && reads < 200_000) {
+      await blob.readAt((reads % 16) * 4096, 4096);
+      reads++;
+    }
+    assert.ok(fired, `the timer did not fire during ${reads} awaited reads`);
+    assert.ok(reads < 200_000);
+    await blob.close();
+  });
+
+  it("event loop: a timer set before a long awaited loop of writes fires during it", async ({ storage }) => {
+    const { blob } = await storage.open("p", "loop");
+    const data = pattern(4096, 2);
+    let fired = false;
+    setTimeout(() => fired = true, 0);
+    let writes = 0;
+    while (!fired && writes < 200_000) {
+      await blob.writeAt((writes % 16) * 4096, data);
+      writes++;
+    }
+    assert.ok(fired, `the timer did not fire during ${writes} awaited writes`);
+    await blob.close();
+  });
+
+  it("event loop: concurrent awaited loops let a timer run too", async ({ storage }) => {
+    const { blob } = await storage.open("p", "loops");
+    await blob.writeAt(0, pattern(4096, 3));
+    let fired = false;
+    setTimeout(() => fired = true, 0);
+    const loop = async () => {
+      for (let i = 0; !fired && i < 100_000; i++) await blob.readAt(0, 4096);
+    };
+    await Promise.all([loop(), loop(), loop(), loop()]);
+    assert.ok(fired);
+    await blob.close();
+  });
+
+  it("concurrency: reads racing a large write of their range see all old or all new bytes", async ({ storage }) => {
+    const { blob } = await storage.open("p", "race");
+    const size = 3 * MIB + 123;
+    const old = pattern(size, 4);
+    const next = pattern(size, 5);
+    await blob.writeAt(0, old);
+    const write = blob.writeAt(0, next);
+    const reads: Promise<Uint8Array>[] = [];
+    // Reads of the whole range, of its start, its middle and its end, issued
+    // at once and at several later turns while the write may be in pieces.
+    for (let turn = 0; turn < 4; turn++) {
+      reads.push(read(blob, 0, size), read(blob, MIB - 7, 2 * MIB), read(blob, size - 100, 100));
+      await macrotask();
+    }
+    await write;
+    const spans = [[0, size], [MIB - 7, 2 * MIB], [size - 100, 100]] as const;
+    const got = await Promise.all(reads);
+    got.forEach((bytes, i) => {
+      const [at, length] = spans[i % 3]!;
+      const isOld = bytes.every((b, j) => b === old[at + j]);
+      const isNew = bytes.every((b, j) => b === next[at + j]);
+      assert.ok(isOld || isNew, `read ${i} (${at}+${length}) mixes old and new bytes`);
+    });
+    assertBytes(await read(blob, 0, size), next, "after the write");
+    await blob.close();
+  });
+
+  it("concurrency: writes to overlapping ranges land in call order", async ({ storage }) => {
+    const { blob } = await storage.open("p", "order");
+    const big = pattern(2 * MIB + 5, 6);
+    const small = pattern(1000, 7);
+    await blob.writeAt(0, new Uint8Array(2 * MIB + 5));
+    const reading = read(blob, 0, 4096);
+    const a = blob.writeAt(0, big);
+    const b = blob.writeAt(MIB, small); // called after a: must win where they overlap
+    await Promise.all([reading, a, b]);
+    const expected = big.slice();
+    expected.set(small, MIB);
+    assertBytes(await read(blob, 0, big.length), expected);
+    await blob.close();
+  });
+
+  it("concurrency: sync covers every earlier write, also large ones", async ({ storage }) => {
+    const { blob } = await storage.open("p", "sync");
+    const data = pattern(3 * MIB, 8);
+    const write = blob.writeAt(0, data);
+    await blob.sync();
+    await write;
+    await blob.close();
+    const { blob: again, size } = await storage.open("p", "sync");
+    assert.equal(size, data.length);
+    assertBytes(await read(again, 0, data.length), data);
+    await again.close();
+  });
+
+  it("concurrency: close waits for reads and writes in flight", async ({ storage }) => {
+    const { blob } = await storage.open("p", "close");
+    const data = pattern(2 * MIB, 9);
+    await blob.writeAt(0, data);
+    const reads = [read(blob, 0, 2 * MIB), read(blob, 4096, 4096)];
+    const closing = blob.close();
+    const settled = await Promise.allSettled(reads);
+    await closing;
+    for (const [i, r] of settled.entries()) {
+      // Each read either finished with the right bytes or was refused as Closed: never garbage.
+      if (r.status === "fulfilled") {
+        assertBytes(r.value, i === 0 ? data : data.subarray(4096, 8192), `read ${i}`);
+      } else assert.equal((r.reason as { code?: string }).code, "Closed");
+    }
+    await assert.rejects(blob.readAt(0, 1), { code: "Closed" });
+  });
+
+  it("reads: many concurrent reads of different ranges each get their own bytes", async ({ storage }) => {
+    const { blob } = await storage.open("p", "many");
+    const data = pattern(256 * 4096, 10);
+    await blob.writeAt(0, data);
+    const slots = Array.from({ length: 64 }, (_, i) => (i * 37) % 256);
+    const got = await Promise.all(slots.map((s) => read(blob, s * 4096, 4096)));
+    got.forEach((bytes, i) => {
+      const s = slots[i]!;
+      assertBytes(bytes, data.subarray(s * 4096, s * 4096 + 4096), `slot ${s}`);
+    });
+    // readAtBuf into caller chunks, concurrently too.
+    const targets = slots.slice(0, 16).map(() => [new Uint8Array(1000), new Uint8Array(3096)]);
+    await Promise.all(targets.map((t, i) => blob.readAtBuf(slots[i]! * 4096, 4096, t)));
+    targets.forEach((t, i) => {
+      const s = slots[i]! * 4096;
+      assertBytes(t[0]!, data.subarray(s, s + 1000));
+      assertBytes(t[1]!, data.subarray(s + 1000, s + 4096));
+    });
+    await blob.close();
+  });
+}
