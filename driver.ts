@@ -91,7 +91,7 @@ export {
   validatePartitionName,
 } from "./core/names.ts";
 export { checkSeed, SeededRandom } from "./core/random.ts";
-export { FileStorage, type FileStorageOptions } from "./fs/file_storage.ts";
+export { DEFAULT_READ_DEPTH, FileStorage, type FileStorageOptions } from "./fs/file_storage.ts";
 export { type DirEntry, errorCode, type FilePort, type FileSystemPort } from "./fs/port.ts";
 export { nodeFileSystem } from "./fs/node_port.ts";
 export { denoFileSystem } from "./fs/deno_port.ts";
