@@ -26,6 +26,7 @@ import { MemoryStorage } from "../drivers/memory.ts";
 import { detectRuntime } from "../core/_runtime.ts";
 import type { Blob } from "../core/types.ts";
 import { args, interleave, median, type Op, pairedRatio, runtimeVersion } from "./measure.ts";
+import { distinctSlots, randomOffsets } from "./_offsets.ts";
 
 /** The callback API of random-access-storage (random-access-file, random-access-memory). */
 interface RandomAccess {
@@ -155,11 +156,18 @@ const driverNames: DriverName[] = runtime === "bun" ? ["bun", "node"] : ["node",
 const label = (d: DriverName) => `${names[d]}${d === DEFAULT_DRIVER ? " (default)" : ""}`;
 const role = (d: DriverName) => d === DEFAULT_DRIVER ? "default" as const : "driver" as const;
 
-let seed = 1;
-const rand = (size: number): number =>
-  ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % (FILE / size)) * size;
+// Random offsets from SeededRandom (bench/_offsets.ts): 4 KiB and 64 KiB slots of the 16 MiB
+// file (and of the 16 MiB memory blob). Sanity line: the slots 40,000 draws of the main workload
+// touch (4,096 of 4,096; the old LCG touched 159 and then cycled).
+const rand4k = randomOffsets(1, FILE / (4 * KIB), 4 * KIB);
+const rand64k = randomOffsets(2, FILE / (64 * KIB), 64 * KIB);
+console.error(
+  `${runtimeVersion()}: 4 KiB random offsets touch ${
+    distinctSlots(1, FILE / (4 * KIB), 40_000)
+  } of ${FILE / (4 * KIB)} slots in 40,000 draws`,
+);
 let cursor = 0;
-const seq = (size: number): number => (cursor = (cursor + size) % FILE);
+const seq1m = (): number => (cursor = (cursor + MIB) % FILE);
 
 try {
   // One file for every read and overwrite contender: the same page cache for all.
@@ -175,11 +183,11 @@ try {
   const RAF: RandomAccessClass | undefined = useRaf ? require("random-access-file") : undefined;
   const raf = RAF && new RAF(path);
 
-  const fsWorkloads: [string, number, (size: number) => number, "read" | "write"][] = [
-    ["4 KiB random read", 4 * KIB, rand, "read"],
-    ["4 KiB random write", 4 * KIB, rand, "write"],
-    ["1 MiB sequential read", MIB, seq, "read"],
-    ["1 MiB sequential write", MIB, seq, "write"],
+  const fsWorkloads: [string, number, () => number, "read" | "write"][] = [
+    ["4 KiB random read", 4 * KIB, rand4k, "read"],
+    ["4 KiB random write", 4 * KIB, rand4k, "write"],
+    ["1 MiB sequential read", MIB, seq1m, "read"],
+    ["1 MiB sequential write", MIB, seq1m, "write"],
   ];
   for (const [workload, size, at, kind] of fsWorkloads) {
     const data = new Uint8Array(size).fill(7);
@@ -189,29 +197,29 @@ try {
         {
           name: "node:fs readSync (bare)",
           role: "bare",
-          op: () => fs.readSync(fd, new Uint8Array(size), 0, size, 8 + at(size)),
+          op: () => fs.readSync(fd, new Uint8Array(size), 0, size, 8 + at()),
         },
         ...driverNames.map((d, i) => ({
           name: label(d),
           role: role(d),
-          op: () => blobs[i].readAt(at(size), size),
+          op: () => blobs[i].readAt(at(), size),
         })),
         {
           name: `${label(DEFAULT_DRIVER)} readAtBuf, reused buffer`,
           role: "reference",
-          op: () => blobs[0].readAtBuf(at(size), size, reused),
+          op: () => blobs[0].readAtBuf(at(), size, reused),
         },
       ]
       : [
         {
           name: "node:fs writeSync (bare)",
           role: "bare",
-          op: () => fs.writeSync(fd, data, 0, size, 8 + at(size)),
+          op: () => fs.writeSync(fd, data, 0, size, 8 + at()),
         },
         ...driverNames.map((d, i) => ({
           name: label(d),
           role: role(d),
-          op: () => blobs[i].writeAt(at(size), data),
+          op: () => blobs[i].writeAt(at(), data),
         })),
       ];
     if (raf) {
@@ -219,8 +227,8 @@ try {
         name: "random-access-file",
         role: "peer",
         op: kind === "read"
-          ? () => call<Uint8Array>((cb) => raf.read(8 + at(size), size, cb))
-          : () => call((cb) => raf.write(8 + at(size), data, cb)),
+          ? () => call<Uint8Array>((cb) => raf.read(8 + at(), size, cb))
+          : () => call((cb) => raf.write(8 + at(), data, cb)),
       });
     }
     const runs = await run(workload, contenders);
@@ -285,12 +293,12 @@ try {
       {
         name: "node:fs writeSync, one buffer (bare)",
         role: "bare",
-        op: () => fs.writeSync(fd, one, 0, N, 8 + rand(N)),
+        op: () => fs.writeSync(fd, one, 0, N, 8 + rand64k()),
       },
       {
         name: "node:fs writevSync, 1024 chunks",
         role: "reference",
-        op: () => fs.writevSync(fd, many, 8 + rand(N)),
+        op: () => fs.writevSync(fd, many, 8 + rand64k()),
       },
     ];
     for (const [i, d] of driverNames.entries()) {
@@ -298,12 +306,12 @@ try {
         {
           name: `${label(d)}, one buffer`,
           role: role(d),
-          op: () => blobs[i].writeAt(rand(N), one),
+          op: () => blobs[i].writeAt(rand64k(), one),
         },
         {
           name: `${label(d)}, 1024 chunks`,
           role: role(d),
-          op: () => blobs[i].writeAt(rand(N), many),
+          op: () => blobs[i].writeAt(rand64k(), many),
         },
       );
     }
@@ -342,27 +350,27 @@ try {
         {
           name: "Uint8Array slice (bare)",
           role: "bare",
-          op: () => (o = rand(size), raw.slice(o, o + size)),
+          op: () => (o = rand4k(), raw.slice(o, o + size)),
         },
-        { name: "MemoryStorage", role: "default", op: () => mem.readAt(rand(size), size) },
+        { name: "MemoryStorage", role: "default", op: () => mem.readAt(rand4k(), size) },
         {
           name: "MemoryStorage readAtBuf, reused buffer",
           role: "reference",
-          op: () => mem.readAtBuf(rand(size), size, reused),
+          op: () => mem.readAtBuf(rand4k(), size, reused),
         },
         {
           name: "random-access-memory",
           role: "peer",
-          op: () => call<Uint8Array>((cb) => ram.read(rand(size), size, cb)),
+          op: () => call<Uint8Array>((cb) => ram.read(rand4k(), size, cb)),
         },
       ]
       : [
-        { name: "Uint8Array set (bare)", role: "bare", op: () => raw.set(record, rand(size)) },
-        { name: "MemoryStorage", role: "default", op: () => mem.writeAt(rand(size), record) },
+        { name: "Uint8Array set (bare)", role: "bare", op: () => raw.set(record, rand4k()) },
+        { name: "MemoryStorage", role: "default", op: () => mem.writeAt(rand4k(), record) },
         {
           name: "random-access-memory",
           role: "peer",
-          op: () => call((cb) => ram.write(rand(size), record, cb)),
+          op: () => call((cb) => ram.write(rand4k(), record, cb)),
         },
       ];
     const runs = await run(workload, contenders);

@@ -17,6 +17,7 @@ import { join } from "node:path";
 import type { Blob, Storage } from "../core/types.ts";
 import { DenoStorage } from "../drivers/deno.ts";
 import { NodeStorage } from "../drivers/node.ts";
+import { randomOffsets } from "./_offsets.ts";
 
 const KIB = 1024;
 const FILE = 16 * KIB * KIB; // small enough to stay page-cached on this VM
@@ -47,9 +48,6 @@ const fd = await openFd("data");
 const storages = [node, deno];
 const appendBlob = (i: number, g: string) => open(storages[i], `${g}-${i}`);
 
-let seed = 1;
-const at = (size: number): number =>
-  ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % (FILE / size)) * size;
 const group = (g: string, n: number) => ({ group: g, n, warmup: Math.max(10, n / 10) });
 const bare = (g: string, n: number) => ({ ...group(g, n), baseline: true });
 
@@ -58,34 +56,35 @@ for (const size of [4 * KIB, 64 * KIB]) {
   const n = size === 4 * KIB ? 100_000 : 20_000;
   const record = new Uint8Array(size).fill(7);
   const reused = new Uint8Array(size);
+  const at = randomOffsets(1, FILE / size, size); // aligned, uniform over the file
 
   let g = `fs readAt ${s}`;
   Deno.bench(`${g}: fs.readSync, fresh buffer`, bare(g, n), async () => {
-    fs.readSync(fd, new Uint8Array(size), 0, size, 8 + at(size));
+    fs.readSync(fd, new Uint8Array(size), 0, size, 8 + at());
   });
   for (const [name, blob] of drivers) {
     Deno.bench(`${g}: ${name}`, group(g, n), async () => {
-      await blob.readAt(at(size), size);
+      await blob.readAt(at(), size);
     });
   }
 
   g = `fs readAtBuf ${s}`;
   Deno.bench(`${g}: fs.readSync, reused buffer`, bare(g, n), async () => {
-    fs.readSync(fd, reused, 0, size, 8 + at(size));
+    fs.readSync(fd, reused, 0, size, 8 + at());
   });
   for (const [name, blob] of drivers) {
     Deno.bench(`${g}: ${name}`, group(g, n), async () => {
-      await blob.readAtBuf(at(size), size, reused);
+      await blob.readAtBuf(at(), size, reused);
     });
   }
 
   g = `fs writeAt ${s}`;
   Deno.bench(`${g}: fs.writeSync`, bare(g, n), async () => {
-    fs.writeSync(fd, record, 0, size, 8 + at(size));
+    fs.writeSync(fd, record, 0, size, 8 + at());
   });
   for (const [name, blob] of drivers) {
     Deno.bench(`${g}: ${name}`, group(g, n), async () => {
-      await blob.writeAt(at(size), record);
+      await blob.writeAt(at(), record);
     });
   }
 
@@ -126,17 +125,18 @@ for (const N of [64 * KIB, KIB * KIB]) {
     [`1024 × ${N / 1024} B`, chunks(1024)],
   ];
   const many = chunks(1024);
+  const at = randomOffsets(2, FILE / N, N);
   Deno.bench(`${g}: fs.writeSync, one buffer`, bare(g, n), async () => {
-    fs.writeSync(fd, one, 0, N, 8 + at(N));
+    fs.writeSync(fd, one, 0, N, 8 + at());
   });
   Deno.bench(`${g}: fs.writevSync, ${shapes[2][0]}`, group(g, n / 4), async () => {
-    fs.writevSync(fd, many, 8 + at(N));
+    fs.writevSync(fd, many, 8 + at());
   });
   // The least a copying vectored write can do: copy the chunks into one new buffer, write once.
   Deno.bench(`${g}: copy ${shapes[2][0]} + fs.writeSync`, group(g, n), async () => {
     const buf = new Uint8Array(N);
     for (let i = 0, o = 0; i < many.length; o += many[i++].length) buf.set(many[i], o);
-    fs.writeSync(fd, buf, 0, N, 8 + at(N));
+    fs.writeSync(fd, buf, 0, N, 8 + at());
   });
   const scratch = new Uint8Array(N);
   Deno.bench(
@@ -144,13 +144,13 @@ for (const N of [64 * KIB, KIB * KIB]) {
     group(g, n),
     async () => {
       for (let i = 0, o = 0; i < many.length; o += many[i++].length) scratch.set(many[i], o);
-      fs.writeSync(fd, scratch, 0, N, 8 + at(N));
+      fs.writeSync(fd, scratch, 0, N, 8 + at());
     },
   );
   for (const [name, blob] of drivers) {
     for (const [what, data] of shapes) {
       Deno.bench(`${g}: ${name}, ${what}`, group(g, n), async () => {
-        await blob.writeAt(at(N), data);
+        await blob.writeAt(at(), data);
       });
     }
   }

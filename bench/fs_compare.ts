@@ -28,6 +28,7 @@ import {
   pairedRatio,
   runtimeVersion,
 } from "./measure.ts";
+import { randomOffsets } from "./_offsets.ts";
 
 const runtime = detectRuntime();
 const KIB4 = 4096;
@@ -39,9 +40,8 @@ const ROUND_MS = 200;
 
 type Case = { name: string; bare: (fd: number) => Op; driver: (blob: Blob) => Op };
 
-let seed = 1;
-const rand4k = (): number =>
-  ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % (FILE / KIB4)) * KIB4;
+// Aligned, uniform over the file (bench/_offsets.ts).
+const rand4k = randomOffsets(1, FILE / KIB4, KIB4);
 let seq = 0;
 const seq1m = (): number => (seq = (seq + MIB) % FILE);
 

@@ -12,6 +12,7 @@
  */
 
 import { IoBufMut, MemoryStorage } from "../mod.ts";
+import { randomOffsets } from "./_offsets.ts";
 
 const KIB = 1024;
 const BLOB = 1024 * KIB; // 1 MiB: the hot path, mostly in cache
@@ -21,9 +22,6 @@ const blob = await open("blob");
 await blob.writeAt(0, new Uint8Array(BLOB));
 const raw = new Uint8Array(8 + BLOB); // the floor's store, header included
 
-let seed = 1;
-const at = (size: number): number =>
-  ((seed = (seed * 1103515245 + 12345) & 0x7fffffff) % (BLOB / size)) * size;
 // The floors: one copy inside an awaited async call, as the driver's promise is awaited.
 async function slice(src: Uint8Array, o: number, size: number): Promise<Uint8Array> {
   return src.slice(o, o + size);
@@ -41,30 +39,31 @@ for (const size of [4 * KIB, 64 * KIB]) {
   const record = new Uint8Array(size).fill(7);
   const target = new Uint8Array(size);
   const reused = IoBufMut.withCapacity(size);
+  const at = randomOffsets(1, BLOB / size, size); // aligned, uniform over the blob
 
   let g = `memory readAt ${s}`;
   Deno.bench(`${g}: slice + promise`, floor(g, n), async () => {
-    await slice(raw, 8 + at(size), size);
+    await slice(raw, 8 + at(), size);
   });
   Deno.bench(`${g}: MemoryStorage`, group(g, n), async () => {
-    await blob.readAt(at(size), size);
+    await blob.readAt(at(), size);
   });
 
   g = `memory readAtBuf ${s}`;
   Deno.bench(`${g}: set into a reused buffer + promise`, floor(g, n), async () => {
-    const o = 8 + at(size);
+    const o = 8 + at();
     await set(target, raw.subarray(o, o + size), 0);
   });
   Deno.bench(`${g}: MemoryStorage, reused IoBufMut`, group(g, n), async () => {
-    await blob.readAtBuf(at(size), size, reused);
+    await blob.readAtBuf(at(), size, reused);
   });
 
   g = `memory writeAt ${s}`;
   Deno.bench(`${g}: set + promise`, floor(g, n), async () => {
-    await set(raw, record, 8 + at(size));
+    await set(raw, record, 8 + at());
   });
   Deno.bench(`${g}: MemoryStorage`, group(g, n), async () => {
-    await blob.writeAt(at(size), record);
+    await blob.writeAt(at(), record);
   });
 
   // Appends grow to 16 MiB, then start over (the reset is not timed).
@@ -102,18 +101,19 @@ for (const size of [4 * KIB, 64 * KIB]) {
     ["1024 × 64 B", chunks(1024)],
   ];
   const many = shapes[2][1] as Uint8Array[];
+  const at = randomOffsets(2, BLOB / N, N);
   Deno.bench(`${g}: set + promise, one buffer`, floor(g, 20_000), async () => {
-    await set(raw, one, 8 + at(N));
+    await set(raw, one, 8 + at());
   });
   const setAll = async (o: number) => {
     for (let i = 0; i < many.length; o += many[i++].length) raw.set(many[i], o);
   };
   Deno.bench(`${g}: set + promise, 1024 × 64 B`, group(g, 20_000), async () => {
-    await setAll(8 + at(N));
+    await setAll(8 + at());
   });
   for (const [what, data] of shapes) {
     Deno.bench(`${g}: MemoryStorage, ${what}`, group(g, 20_000), async () => {
-      await blob.writeAt(at(N), data);
+      await blob.writeAt(at(), data);
     });
   }
 }
@@ -123,18 +123,19 @@ for (const size of [4 * KIB, 64 * KIB]) {
   const g = "memory sync 4 KiB";
   const record = new Uint8Array(4 * KIB).fill(3);
   const durable = new Uint8Array(8 + BLOB);
+  const at = randomOffsets(3, BLOB / record.length, record.length);
   const setBoth = async (o: number) => {
     raw.set(record, o);
     durable.set(record, o);
   };
   Deno.bench(`${g}: two sets + promise`, floor(g, 200_000), async () => {
-    await setBoth(8 + at(record.length));
+    await setBoth(8 + at());
   });
   Deno.bench(`${g}: MemoryStorage writeAt + sync()`, group(g, 200_000), async () => {
-    await blob.writeAt(at(record.length), record);
+    await blob.writeAt(at(), record);
     await blob.sync();
   });
   Deno.bench(`${g}: MemoryStorage writeAt { sync: true }`, group(g, 200_000), async () => {
-    await blob.writeAt(at(record.length), record, { sync: true });
+    await blob.writeAt(at(), record, { sync: true });
   });
 }

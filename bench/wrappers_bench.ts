@@ -11,6 +11,7 @@ import { FaultyStorage } from "../drivers/faulty.ts";
 import { MemoryStorage } from "../drivers/memory.ts";
 import { MeteredStorage } from "../drivers/metered.ts";
 import type { Blob, Storage } from "../core/types.ts";
+import { randomOffsets } from "./_offsets.ts";
 
 const SIZE = 4096;
 const RECORDS = 256;
@@ -30,8 +31,8 @@ const wrappers: [string, Blob][] = [
   ["AuditedStorage", await blobOf(new AuditedStorage(new MemoryStorage(), new Auditor()))],
 ];
 
-let i = 0;
-const next = (): number => ((i = (i * 1103515245 + 12345) & 0x7fffffff) % RECORDS) * SIZE;
+// Aligned, uniform over the blob (bench/_offsets.ts).
+const next = randomOffsets(1, RECORDS, SIZE);
 
 for (const [name, blob] of wrappers) {
   const baseline = name === "MemoryStorage";
