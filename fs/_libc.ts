@@ -62,7 +62,7 @@ const iov = new BigUint64Array(2);
 
 /** `preadNowait` over a raw `preadv2(fd, iov, 1, position, RWF_NOWAIT)` and an address-of. */
 function nowait(
-  preadv2: (fd: number, iov: BigUint64Array, n: number, position: number, flags: number) => unknown,
+  preadv2: (fd: number, iov: BigUint64Array, n: number, position: bigint, flags: number) => unknown,
   address: (buf: Uint8Array) => bigint,
 ): Libc["preadNowait"] {
   scratchIov[0] = address(scratch);
@@ -70,13 +70,14 @@ function nowait(
     const length = buf.length;
     if (length <= SCRATCH_SIZE) {
       scratchLen[2] = length; // the low half of iov_len (little-endian; Linux targets are)
-      const n = Number(preadv2(fd, scratchIov, 1, position, RWF_NOWAIT));
+      // A BigInt position: Deno converts a number to i64 through a slow path.
+      const n = Number(preadv2(fd, scratchIov, 1, BigInt(position), RWF_NOWAIT));
       if (n > 0) buf.set(n === SCRATCH_SIZE ? scratch : scratch.subarray(0, n));
       return n;
     }
     iov[0] = address(buf);
     iov[1] = BigInt(length);
-    return Number(preadv2(fd, iov, 1, position, RWF_NOWAIT));
+    return Number(preadv2(fd, iov, 1, BigInt(position), RWF_NOWAIT));
   };
 }
 

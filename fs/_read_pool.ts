@@ -7,8 +7,11 @@
  * into the transferred `ArrayBuffer` and transfers it back, so a result costs
  * no copy. Deno's `node:fs` keeps a table of descriptors per thread, so on
  * Deno a worker reaches the caller's open file through `/proc/self/fd/N` (the
- * same inode, even when it was removed). The caller keeps the descriptor open
- * until every read it sent has come back.
+ * same inode, even when it was removed; Deno allows it only with `-A`), or
+ * else by its path, checked to be the same inode. When it cannot reach that
+ * very file (removed or replaced, or not permitted), the read comes back with
+ * `done: -1` and the caller reads on its own thread. The caller keeps the
+ * descriptor open until every read it sent has come back.
  *
  * Workers start on first use, one more each time every started one is busy,
  * and do not keep the process alive while they wait for work.
@@ -16,6 +19,7 @@
  * @module
  */
 
+import { fstatSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { detectRuntime } from "../core/_runtime.ts";
 
@@ -25,10 +29,22 @@ const REOPEN = detectRuntime() === "deno";
 const WORKER_SOURCE = `
 const { parentPort } = require("node:worker_threads");
 const fs = require("node:fs");
-parentPort.on("message", ({ fd, position, buffer, reopen }) => {
+function reach(fd, path, ino) {
+  try {
+    return fs.openSync("/proc/self/fd/" + fd, "r");
+  } catch {}
+  try {
+    const file = fs.openSync(path, "r");
+    if (fs.fstatSync(file).ino === ino) return file;
+    fs.closeSync(file);
+  } catch {}
+  return -1;
+}
+parentPort.on("message", ({ fd, position, buffer, reopen, path, ino }) => {
   const bytes = new Uint8Array(buffer);
   try {
-    const file = reopen ? fs.openSync("/proc/self/fd/" + fd, "r") : fd;
+    const file = reopen ? reach(fd, path, ino) : fd;
+    if (file < 0) return parentPort.postMessage({ done: -1, buffer }, [buffer]);
     let done = 0;
     try {
       while (done < bytes.length) {
@@ -48,6 +64,7 @@ parentPort.on("message", ({ fd, position, buffer, reopen }) => {
 
 interface Request {
   fd: number;
+  path: string;
   position: number;
   buffer: ArrayBuffer;
   resolve: (result: { done: number; buffer: ArrayBuffer }) => void;
@@ -73,17 +90,19 @@ export class ReadPool {
   }
 
   /**
-   * Reads up to `buffer.byteLength` bytes at `position` of `fd` on a worker;
-   * resolves with the count read (short only at end of file) and the buffer,
-   * which was transferred away and comes back.
+   * Reads up to `buffer.byteLength` bytes at `position` of `fd` (the file at
+   * `path`) on a worker; resolves with the count read (short only at end of
+   * file; -1 when the worker could not reach the file) and the buffer, which
+   * was transferred away and comes back.
    */
   read(
     fd: number,
+    path: string,
     buffer: ArrayBuffer,
     position: number,
   ): Promise<{ done: number; buffer: ArrayBuffer }> {
     return new Promise((resolve, reject) => {
-      this.#queue.push({ fd, position, buffer, resolve, reject });
+      this.#queue.push({ fd, path, position, buffer, resolve, reject });
       this.#pump();
     });
   }
@@ -123,7 +142,8 @@ export class ReadPool {
       } else request.resolve({ done: reply.done ?? 0, buffer: reply.buffer });
       this.#pump();
     });
-    const { fd, position, buffer } = request;
-    worker.postMessage({ fd, position, buffer, reopen: REOPEN }, [buffer]);
+    const { fd, path, position, buffer } = request;
+    const ino = REOPEN ? fstatSync(fd).ino : 0; // the worker checks it reached this very file
+    worker.postMessage({ fd, path, ino, position, buffer, reopen: REOPEN }, [buffer]);
   }
 }

@@ -33,9 +33,10 @@ function call<T>(fn: (cb: (err: Error | null, value: T) => void) => void): Promi
 
 const OPEN_FLAGS = fs.constants.O_RDWR | fs.constants.O_CREAT;
 
-function filePort(fd: number): FilePort {
+function filePort(fd: number, path: string): FilePort {
   return {
     fd,
+    path,
     size: () => fs.fstatSync(fd).size,
     read: (buf, position) => fs.readSync(fd, buf, 0, buf.length, position),
     write: (buf, position) => fs.writeSync(fd, buf, 0, buf.length, position),
@@ -73,7 +74,8 @@ export const nodeFileSystem: FileSystemPort = {
     }
     await fsp.rm(path, { recursive: true, force: false, maxRetries: 0, retryDelay: 100 });
   },
-  open: async (path) => filePort(await call<number>((cb) => fs.open(path, OPEN_FLAGS, 0o644, cb))),
+  open: async (path) =>
+    filePort(await call<number>((cb) => fs.open(path, OPEN_FLAGS, 0o644, cb)), path),
   // Large results: unpooled and not zeroed (a read overwrites every byte or
   // fails), viewed as a plain Uint8Array so no Buffer leaks out. Small ones: a
   // plain allocation, cheaper than the Buffer plus the view (on Bun, 4 KiB

@@ -30,6 +30,8 @@ export interface FilePort {
    * threads. Optional: without it every read is synchronous.
    */
   readonly fd?: number;
+  /** The file's path, with `fd`: how a worker thread that cannot share `fd` reaches the file. */
+  readonly path?: string;
   /** Current file size in bytes. */
   size(): number;
   /** Reads into `buf` at `position`; returns the count read (0 at end of file). */
