@@ -375,4 +375,5 @@ export async function main(
   }
 }
 
-if (import.meta.main) process.exitCode = await main(process.argv.slice(2));
+// No top-level await: `require()` of this module (Node 20 on ESM) must stay possible.
+if (import.meta.main) main(process.argv.slice(2)).then((code) => process.exitCode = code);

@@ -615,4 +615,5 @@ function printTables(
   for (const line of anchorTable(anchored, f)) console.log(line);
 }
 
-if (import.meta.main) await main(process.argv.slice(2));
+// No top-level await: `require()` of this module (Node 20 on ESM) must stay possible.
+if (import.meta.main) void main(process.argv.slice(2));

@@ -13,12 +13,13 @@
  * - **Cold reads.** With a {@linkcode ReadIo} that has a pool, a read of data
  *   not in the page cache goes to a worker thread, so it neither blocks the
  *   loop nor waits for other callers' reads: concurrent callers get the
- *   disk's queue depth. How a miss is known: `preadv2(RWF_NOWAIT)` through
- *   FFI where it is no dearer than `pread` (Deno with `--allow-ffi`), else by
- *   timing reads (one in {@linkcode SAMPLE_EVERY}, and every large one): a
- *   read far slower than a page-cache copy sends the handle's next reads to
- *   the pool, with a synchronous probe every {@linkcode PROBE_MS} to find out
- *   when the data is hot again.
+ *   disk's queue depth. How a miss is known: by timing reads (one in
+ *   {@linkcode SAMPLE_EVERY}, and every large one): a read far slower than a
+ *   page-cache copy sends the handle's next reads to the pool, with a
+ *   synchronous probe every {@linkcode PROBE_MS} to find out when the data is
+ *   hot again. (`preadv2(RWF_NOWAIT)` through FFI would know a miss exactly,
+ *   but measured here it made page-cached reads slower on both Deno and Bun:
+ *   bench/RESULTS.md.)
  * - **Consistency.** Operations that span an `await` hold their byte range
  *   (`fs/_range_gate.ts`): a read racing a write of the same range sees the
  *   old or the new bytes, never a mix, also when the read runs on a worker;
@@ -34,7 +35,6 @@ import { IoBufsMut } from "../core/io_bufs_mut.ts";
 import { concat } from "../core/_view.ts";
 import { spendTurn } from "../core/_turn.ts";
 import type { Blob, ReadTarget, WriteData, WriteOptions } from "../core/types.ts";
-import type { Libc } from "./_libc.ts";
 import { type Hold, RangeGate } from "./_range_gate.ts";
 import type { ReadPool } from "./_read_pool.ts";
 import type { FilePort } from "./port.ts";
@@ -56,15 +56,13 @@ export const PROBE_MS = 5;
  * {@linkcode SAMPLE_FROM} bytes or more): a clock read costs up to 150 ns on
  * Deno, a tenth of a page-cached 4 KiB read.
  */
-const SAMPLE_EVERY = 8;
+const SAMPLE_EVERY = 32;
 const SAMPLE_FROM = 64 * 1024;
 
 /** How a storage's handles read data that is not in the page cache. */
 export interface ReadIo {
   /** Worker threads for cold reads; without one, every read is synchronous. */
   pool?: ReadPool;
-  /** FFI `preadv2(RWF_NOWAIT)`, where allowed: knows a miss without waiting for it. */
-  libc?: Libc;
 }
 
 /** Reads until `buf` is full or the file ends; returns the count read. */
@@ -108,9 +106,9 @@ function writevFully(
     if (n <= 0) throw new Error(`pwritev made no progress at position ${position}`);
     position += n;
     progress(n);
-    // Skip what was written; a chunk written in part goes on from where it stopped.
-    // `chunks[i]!`: n > 0 bytes were written from chunks i.., so chunk i exists.
-    while (n > 0 && n >= chunks[i]!.length) n -= chunks[i++]!.length;
+    // Skip what was written (and empty chunks); a chunk written in part goes on
+    // from where it stopped. `chunks[i]!`: n bytes were written from chunk i on.
+    while (i < chunks.length && n >= chunks[i]!.length) n -= chunks[i++]!.length;
     if (n > 0) chunks[i] = chunks[i]!.subarray(n);
   }
 }
@@ -136,17 +134,16 @@ function* pieces(chunks: Uint8Array[], length: number): Generator<[Uint8Array[],
   let run: Uint8Array[] = [];
   let size = 0;
   for (let chunk of chunks) {
-    while (size + chunk.length > WRITE_PIECE) {
-      const take = WRITE_PIECE - size;
-      run.push(chunk.subarray(0, take));
-      yield [run, WRITE_PIECE];
+    while (chunk.length > 0) {
+      const take = Math.min(chunk.length, WRITE_PIECE - size);
+      run.push(take === chunk.length ? chunk : chunk.subarray(0, take));
+      size += take;
       chunk = chunk.subarray(take);
-      run = [];
-      size = 0;
-    }
-    if (chunk.length > 0) {
-      run.push(chunk);
-      size += chunk.length;
+      if (size === WRITE_PIECE) {
+        yield [run, size];
+        run = [];
+        size = 0;
+      }
     }
   }
   if (size > 0) yield [run, size];
@@ -158,7 +155,7 @@ const closed = (where: object) => new StorageError("Closed", where);
 export class FileBlob implements Blob {
   readonly #file: FilePort;
   readonly #alloc: (length: number) => Uint8Array<ArrayBuffer>;
-  readonly #io: ReadIo;
+  readonly #pool: ReadPool | undefined;
   /** What every error of this handle carries, built once. */
   readonly #where: { readonly partition: string; readonly blob: string };
   /** File byte of logical offset 0: 8 (V0) or 4096 (V1), by the blob's own header. */
@@ -188,87 +185,157 @@ export class FileBlob implements Blob {
     this.#offset = dataOffset;
     this.#size = size;
     this.#where = { partition, blob: hex };
-    this.#io = file.fd === undefined ? {} : io;
+    this.#pool = file.fd === undefined ? undefined : io.pool;
   }
+
+  // The public methods are not `async`: the common case (budget left, nothing
+  // held, data cached, one piece) runs straight through and returns a settled
+  // promise, and everything else goes to an `async` slow path. Await points in
+  // the hot function cost Bun a fifth of a page-cached 4 KiB read.
 
   async readAt(offset: number, length: number): Promise<IoBufsMut> {
     checkRead(offset, length, this.#closed, this.#where, this.#offset);
     if (length === 0) return new IoBufsMut(new IoBufMut(this.#alloc(0)));
     this.#inBounds(offset, length); // before allocating `length` bytes
-    const turn = spendTurn(length);
-    if (turn !== undefined) await this.#afterTurn(turn);
     const position = offset + this.#offset;
-    if (!this.#gate.idle && this.#gate.conflicts(position, position + length, false)) {
-      await this.#gate.settle(position, position + length, false);
-      this.#checkOpen();
-      this.#inBounds(offset, length);
+    if (spendTurn(length) !== undefined || !this.#gate.idle) {
+      return this.#readAtSlow(offset, length, position);
     }
-    let buf = this.#alloc(length);
+    const buf = this.#alloc(length);
     const done = this.#readHot(buf, position);
-    if (done < length) buf = await this.#readCold(buf, position, done);
+    if (done < length) return this.#readAtCold(buf, position, done);
     return new IoBufsMut(new IoBufMut(buf));
   }
 
-  async readAtBuf(offset: number, length: number, target: ReadTarget): Promise<IoBufsMut> {
-    const bufs = checkReadBuf(offset, length, target, this.#closed, this.#where, this.#offset);
-    if (length === 0) return bufs;
-    this.#inBounds(offset, length);
+  async #readAtSlow(offset: number, length: number, position: number): Promise<IoBufsMut> {
     const turn = spendTurn(length);
     if (turn !== undefined) await this.#afterTurn(turn);
-    let position = offset + this.#offset;
     if (!this.#gate.idle && this.#gate.conflicts(position, position + length, false)) {
       await this.#gate.settle(position, position + length, false);
       this.#checkOpen();
       this.#inBounds(offset, length);
     }
+    const buf = this.#alloc(length);
+    const done = this.#readHot(buf, position);
+    return done < length ? this.#readAtCold(buf, position, done) : new IoBufsMut(new IoBufMut(buf));
+  }
+
+  async #readAtCold(
+    buf: Uint8Array<ArrayBuffer>,
+    position: number,
+    done: number,
+  ): Promise<IoBufsMut> {
+    return new IoBufsMut(new IoBufMut(await this.#readCold(buf, position, done)));
+  }
+
+  readAtBuf(offset: number, length: number, target: ReadTarget): Promise<IoBufsMut> {
+    try {
+      const bufs = checkReadBuf(offset, length, target, this.#closed, this.#where, this.#offset);
+      if (length === 0) return Promise.resolve(bufs);
+      this.#inBounds(offset, length);
+      const position = offset + this.#offset;
+      if (spendTurn(length) !== undefined || !this.#gate.idle) {
+        return this.#readAtBufSlow(offset, length, position, bufs, true);
+      }
+      return this.#readAtBufSlow(offset, length, position, bufs, false);
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  /** Fills `bufs`; `wait`: first wait for the loop to turn and for conflicting holds. */
+  #readAtBufSlow(
+    offset: number,
+    length: number,
+    position: number,
+    bufs: IoBufsMut,
+    wait: boolean,
+  ): Promise<IoBufsMut> {
+    if (!wait) {
+      // Synchronously as far as the page cache goes; the first miss goes on asynchronously.
+      const chunks = bufs.buffers();
+      for (let i = 0; i < chunks.length; i++) {
+        const view = chunks[i]!.bytes(); // i < length
+        if (view.length === 0) break; // chunks after the first short one receive nothing
+        const done = this.#readHot(view, position);
+        if (done < view.length) return this.#fillCold(bufs, i, done, position);
+        position += view.length;
+      }
+      return Promise.resolve(bufs);
+    }
+    return (async () => {
+      const turn = spendTurn(length);
+      if (turn !== undefined) await this.#afterTurn(turn);
+      if (!this.#gate.idle && this.#gate.conflicts(position, position + length, false)) {
+        await this.#gate.settle(position, position + length, false);
+        this.#checkOpen();
+        this.#inBounds(offset, length);
+      }
+      return await this.#readAtBufSlow(offset, length, position, bufs, false);
+    })();
+  }
+
+  /** Goes on filling `bufs` from chunk `i`, of which `done` bytes are in, at `position`. */
+  async #fillCold(bufs: IoBufsMut, i: number, done: number, position: number): Promise<IoBufsMut> {
     const chunks = bufs.buffers();
-    for (let i = 0; i < chunks.length; i++) {
-      const view = chunks[i]!.bytes(); // i < length
-      if (view.length === 0) break; // chunks after the first short one receive nothing
-      const done = this.#readHot(view, position);
+    for (; i < chunks.length; i++) {
+      const view = chunks[i]!.bytes(); // i < chunks.length
+      if (view.length === 0) break;
       if (done < view.length) {
         const rest = await this.#readCold(new Uint8Array(view.length - done), position + done, 0);
         view.set(rest, done);
       }
       position += view.length;
+      done = i + 1 < chunks.length ? this.#readHot(chunks[i + 1]!.bytes(), position) : 0;
     }
     return bufs;
   }
 
-  async writeAt(offset: number, data: WriteData, options?: WriteOptions): Promise<void> {
-    const { chunks, length, sync } = checkWrite(
-      offset,
-      data,
-      options,
-      this.#closed,
-      this.#where,
-      this.#offset,
-    );
-    if (length === 0) return;
-    const start = offset + this.#offset;
+  writeAt(offset: number, data: WriteData, options?: WriteOptions): Promise<void> {
+    try {
+      const { chunks, length, sync } = checkWrite(
+        offset,
+        data,
+        options,
+        this.#closed,
+        this.#where,
+        this.#offset,
+      );
+      if (length === 0) return Promise.resolve();
+      const start = offset + this.#offset;
+      const turn = spendTurn(length);
+      if (turn !== undefined || length > WRITE_PIECE || !this.#gate.idle) {
+        return this.#writeAtSlow(chunks, length, start, sync, turn);
+      }
+      this.#writeRun(chunks, length, start);
+      return sync ? this.#datasync() : Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  }
+
+  async #writeAtSlow(
+    chunks: Uint8Array[],
+    length: number,
+    start: number,
+    sync: boolean,
+    turn: Promise<void> | undefined,
+  ): Promise<void> {
     const end = start + length;
-    let turn = spendTurn(length);
     let hold: Hold | undefined;
     if (turn !== undefined || (!this.#gate.idle && this.#gate.conflicts(start, end, true))) {
       hold = this.#gate.hold(start, end, true);
     }
     try {
       let position = start;
-      const grow = (n: number) => {
-        position += n;
-        if (position > this.#size) this.#size = position; // the handle knows what reached the file
-      };
       for (const [run, size] of pieces(chunks, length)) {
         if (turn !== undefined) await this.#afterTurn(turn);
         if (hold !== undefined) {
           await this.#gate.settle(start, end, true, hold);
           this.#checkOpen();
         }
-        try {
-          this.#writeRun(run, size, position, grow);
-        } catch (cause) {
-          throw this.#error("WriteFailed", cause);
-        }
+        this.#writeRun(run, size, position);
+        position += size;
         turn = position < end ? spendTurn(WRITE_PIECE) : undefined;
         if (turn !== undefined && hold === undefined) hold = this.#gate.hold(start, end, true);
       }
@@ -337,12 +404,22 @@ export class FileBlob implements Blob {
     this.#size = physical;
   }
 
-  #writeRun(run: Uint8Array[], size: number, position: number, grow: (n: number) => void): void {
+  /** Writes one run of chunks at `position`; the handle learns every byte that reached the file. */
+  #writeRun(run: Uint8Array[], size: number, position: number): void {
     const file = this.#file;
-    if (run.length === 1) writeFully(file, run[0]!, position, grow); // one chunk
-    else if (file.writev !== undefined && size / run.length >= COALESCE_BELOW) {
-      writevFully(file as Required<FilePort>, run, position, grow);
-    } else writeFully(file, coalesce(run, size), position, grow);
+    let end = position;
+    const grow = (n: number) => {
+      end += n;
+      if (end > this.#size) this.#size = end;
+    };
+    try {
+      if (run.length === 1) writeFully(file, run[0]!, position, grow); // one chunk
+      else if (file.writev !== undefined && size / run.length >= COALESCE_BELOW) {
+        writevFully(file as Required<FilePort>, run, position, grow);
+      } else writeFully(file, coalesce(run, size), position, grow);
+    } catch (cause) {
+      throw this.#error("WriteFailed", cause);
+    }
   }
 
   /**
@@ -351,12 +428,8 @@ export class FileBlob implements Blob {
    * returns the count read. Without a pool, reads synchronously.
    */
   #readHot(buf: Uint8Array, position: number): number {
-    const { pool, libc } = this.#io;
+    const pool = this.#pool;
     if (pool === undefined) return this.#readSync(buf, position);
-    if (libc !== undefined) {
-      const n = libc.preadNowait(this.#file.fd!, buf, position); // io has a pool only with an fd
-      return n < 0 ? 0 : n; // -1: nothing cached (or an error, which the pool reports)
-    }
     if (this.#coldUntil !== 0) {
       const now = performance.now();
       return now < this.#coldUntil ? 0 : this.#timedRead(buf, position, now); // a probe
@@ -397,7 +470,7 @@ export class FileBlob implements Blob {
     position: number,
     done: number,
   ): Promise<Uint8Array<ArrayBuffer>> {
-    const pool = this.#io.pool;
+    const pool = this.#pool;
     if (pool === undefined) return buf; // unreachable: #readHot read everything
     const end = position + buf.length;
     const hold = this.#gate.hold(position, end, false);

@@ -50,8 +50,6 @@ import { openedBlob } from "../core/opened.ts";
 import { Serial } from "../core/_serial.ts";
 import type { BlobName, OpenedBlob, OpenOptions, Storage } from "../core/types.ts";
 import { FileBlob, readInto, type ReadIo, writeFully } from "./_file_blob.ts";
-import { loadLibc } from "./_libc.ts";
-import { detectRuntime } from "../core/_runtime.ts";
 import { ReadPool } from "./_read_pool.ts";
 import { errorCode, type FilePort, type FileSystemPort } from "./port.ts";
 
@@ -104,18 +102,11 @@ function checkReadDepth(depth: unknown): number {
 /** Reader pools by depth, shared by every storage of the process. */
 const pools = new Map<number, ReadPool>();
 
-/**
- * Where `preadv2(RWF_NOWAIT)` through FFI is the hot path: on Deno it costs
- * no more than `fs.readSync` (1.2–1.5 µs against 1.3–1.9 µs per 4 KiB read,
- * bench/RESULTS.md); on Bun it costs a third more, so Bun times reads instead.
- */
-const NOWAIT = detectRuntime() === "deno";
-
-async function readIo(depth: number): Promise<ReadIo> {
+function readIo(depth: number): ReadIo {
   if (depth === 0) return {};
   let pool = pools.get(depth);
   if (pool === undefined) pools.set(depth, pool = new ReadPool(depth));
-  return { pool, libc: NOWAIT ? await loadLibc() : undefined };
+  return { pool };
 }
 
 function join(dir: string, name: string): string {
@@ -145,7 +136,7 @@ export class FileStorage implements Storage {
   readonly #layout: BlobLayout;
   readonly #readDepth: number;
   readonly #serial = new Serial();
-  #io: Promise<ReadIo> | undefined;
+  #io: ReadIo | undefined;
 
   /**
    * Creates the storage; nothing touches the disk until the first operation.
@@ -266,7 +257,7 @@ export class FileStorage implements Storage {
       }
       const { dataOffset, size, version } = header;
       const alloc = this.#fs.allocForRead;
-      const io = await (this.#io ??= readIo(this.#readDepth));
+      const io = this.#io ??= readIo(this.#readDepth);
       const blob = new FileBlob(file, dataOffset + size, dataOffset, partition, hex, alloc, io);
       return openedBlob(blob, size, version);
     } catch (err) {

@@ -18,6 +18,17 @@ type It = (title: string, body: (f: { storage: Storage }) => Promise<void>) => v
 
 const MIB = 1 << 20;
 
+/** The chunks, one after another. */
+function concatAll(chunks: Uint8Array[]): Uint8Array {
+  const out = new Uint8Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const c of chunks) {
+    out.set(c, at);
+    at += c.length;
+  }
+  return out;
+}
+
 /** Resolves on the next macrotask. */
 const macrotask = () => new Promise<void>((resolve) => setTimeout(resolve, 0));
 
@@ -136,6 +147,25 @@ export function ioConformance(it: It): void {
       } else assert.equal((r.reason as { code?: string }).code, "Closed");
     }
     await assert.rejects(blob.readAt(0, 1), { code: "Closed" });
+  });
+
+  it("writes: vectored writes of large and empty chunks, in one piece and in many", async ({ storage }) => {
+    const { blob } = await storage.open("p", "vectored");
+    const a = pattern(32 * 1024, 11);
+    const b = pattern(16 * 1024, 12);
+    await blob.writeAt(3, [a, new Uint8Array(0)]);
+    await blob.writeAt(3 + a.length, [new Uint8Array(0), b, new Uint8Array(0), b]);
+    const expected = new Uint8Array(3 + a.length + 2 * b.length);
+    expected.set(a, 3);
+    expected.set(b, 3 + a.length);
+    expected.set(b, 3 + a.length + b.length);
+    assertBytes(await read(blob, 0, expected.length), expected);
+    // 2.5 MiB in 16 KiB chunks with empty ones between: crosses 1 MiB boundaries exactly.
+    const chunks: Uint8Array[] = [];
+    for (let i = 0; i < 160; i++) chunks.push(pattern(16 * 1024, i), new Uint8Array(0));
+    await blob.writeAt(0, chunks);
+    assertBytes(await read(blob, 0, 160 * 16 * 1024), concatAll(chunks));
+    await blob.close();
   });
 
   it("reads: many concurrent reads of different ranges each get their own bytes", async ({ storage }) => {
