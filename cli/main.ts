@@ -366,8 +366,7 @@ export async function main(
       case "cat":
         return cat(rest, write, err);
       case "bench":
-        await workload(rest, "blobrt");
-        return typeof process.exitCode === "number" ? process.exitCode : 0;
+        return await workload(rest, "blobrt");
     }
   } catch (e) {
     err(`blobrt: ${(e as Error).message}`);

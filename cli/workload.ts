@@ -523,12 +523,13 @@ export function parseArgs(args: string[]): {
 /**
  * Runs the harness from command-line arguments, printing the report; on bad
  * arguments (or `--cache cold` where pages cannot be evicted) prints
- * `<program>: <message>` and sets `process.exitCode` to 2.
+ * `<program>: <message>` and returns 2.
  *
  * @param args Arguments without the program name.
  * @param program The name to put before an error message.
+ * @returns The exit code: 0, or 2 for bad arguments.
  */
-export async function main(args: string[], program = "workload"): Promise<void> {
+export async function main(args: string[], program = "workload"): Promise<number> {
   let parsed;
   let eviction: EvictionMethod | null = null;
   try {
@@ -541,8 +542,7 @@ export async function main(args: string[], program = "workload"): Promise<void> 
   } catch (err) {
     if (!(err instanceof UsageError)) throw err;
     console.error(`${program}: ${err.message}`);
-    process.exitCode = 2;
-    return;
+    return 2;
   }
   const { options, workloads, json } = parsed;
   const onSignal = () => {
@@ -567,9 +567,8 @@ export async function main(args: string[], program = "workload"): Promise<void> 
   process.off("SIGTERM", onSignal);
   if (json) {
     console.log(JSON.stringify({ runtime, options, eviction, results }, null, 2));
-    return;
-  }
-  printTables(runtime, options, eviction, results);
+  } else printTables(runtime, options, eviction, results);
+  return 0;
 }
 
 function printTables(
@@ -616,4 +615,4 @@ function printTables(
 }
 
 // No top-level await: `require()` of this module (Node 20 on ESM) must stay possible.
-if (import.meta.main) void main(process.argv.slice(2));
+if (import.meta.main) main(process.argv.slice(2)).then((code) => process.exitCode = code);

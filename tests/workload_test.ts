@@ -133,14 +133,11 @@ test("workload: --cache and --anchors parse; a bad --cache is a UsageError and e
   }
   const errors: unknown[] = [];
   const error = console.error;
-  const exitCode = process.exitCode;
   console.error = (...a: unknown[]) => errors.push(a.join(" "));
   try {
-    await main(["--cache", "bogus"], "blobrt");
-    assert.equal(process.exitCode, 2);
+    assert.equal(await main(["--cache", "bogus"], "blobrt"), 2);
   } finally {
     console.error = error;
-    process.exitCode = exitCode;
   }
   assert.deepEqual(errors, ["blobrt: --cache must be warm or cold, got bogus"]);
 });
