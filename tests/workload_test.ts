@@ -1,7 +1,6 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
-import process from "node:process";
 import {
   type AnchorResult,
   evictionMethod,
