@@ -14,8 +14,8 @@
  *   not in the page cache goes to a worker thread, so it neither blocks the
  *   loop nor waits for other callers' reads: concurrent callers get the
  *   disk's queue depth. How a miss is known: by timing reads (one in
- *   {@linkcode SAMPLE_EVERY}, and every large one): a read far slower than a
- *   page-cache copy sends the handle's next reads to the pool, with a
+ *   {@linkcode SAMPLE_EVERY}, and every large one): two reads in a row far
+ *   slower than a page-cache copy send the handle's next reads to the pool, with a
  *   synchronous probe every {@linkcode PROBE_MS} to find out when the data is
  *   hot again. (`preadv2(RWF_NOWAIT)` through FFI would know a miss exactly,
  *   but measured here it made page-cached reads slower on both Deno and Bun:
@@ -170,6 +170,8 @@ export class FileBlob implements Blob {
   #coldUntil = 0;
   /** Timing mode: hot reads left before the next timed one. */
   #untilSample = 0;
+  /** Timing mode: the last timed read was slow. */
+  #suspect = false;
 
   constructor(
     file: FilePort,
@@ -440,12 +442,24 @@ export class FileBlob implements Blob {
     return this.#timedRead(buf, position, performance.now());
   }
 
-  /** Reads synchronously, and from how long it took, whether the next reads go to the pool. */
+  /**
+   * Reads synchronously, and from how long it took, whether the next reads go
+   * to the pool: two slow reads in a row (one can be a preemption or a page
+   * fault, and starting the pool's threads costs the loop tens of
+   * milliseconds on Deno).
+   */
   #timedRead(buf: Uint8Array, position: number, start: number): number {
     const n = this.#readSync(buf, position);
     const took = performance.now() - start;
     // A page-cache copy moves well over 1 GB/s; far slower means the disk answered.
-    this.#coldUntil = took > 0.05 + buf.length * 1e-6 ? start + took + PROBE_MS : 0;
+    if (took > 0.05 + buf.length * 1e-6) {
+      if (this.#suspect) this.#coldUntil = start + took + PROBE_MS;
+      else this.#untilSample = 1; // time the next read too
+      this.#suspect = true;
+    } else {
+      this.#suspect = false;
+      this.#coldUntil = 0;
+    }
     return n;
   }
 
