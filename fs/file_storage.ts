@@ -51,6 +51,7 @@ import { Serial } from "../core/_serial.ts";
 import type { BlobName, OpenedBlob, OpenOptions, Storage } from "../core/types.ts";
 import { FileBlob, readInto, type ReadIo, writeFully } from "./_file_blob.ts";
 import { ReadPool } from "./_read_pool.ts";
+import { detectRuntime } from "../core/_runtime.ts";
 import { errorCode, type FilePort, type FileSystemPort } from "./port.ts";
 
 /**
@@ -85,8 +86,22 @@ export interface FileStorageOptions {
   readDepth?: number;
 }
 
-/** Cold reads in flight at once, by default: the depth where this machine's disk stops gaining. */
-export const DEFAULT_READ_DEPTH = 16;
+/**
+ * Cold reads in flight at once, by default: 16 on Bun and Node; 0 (every read
+ * on the calling thread) on Deno, where starting each worker thread stalls the
+ * event loop for 40–80 ms and worker messages top out near 10k round trips a
+ * second, so 32 readers in flight gained only 1.2× over one (bench/RESULTS.md).
+ * Deno users who prefer parallel cold reads to those stalls set `readDepth`.
+ *
+ * @example
+ * ```ts
+ * import { DEFAULT_READ_DEPTH } from "@blobrt/storage/driver";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(DEFAULT_READ_DEPTH, 0); // doc tests run under Deno
+ * ```
+ */
+export const DEFAULT_READ_DEPTH: number = detectRuntime() === "deno" ? 0 : 16;
 
 function checkReadDepth(depth: unknown): number {
   if (depth === undefined) return DEFAULT_READ_DEPTH;
