@@ -209,7 +209,8 @@ export class FileBlob implements Blob {
     return new IoBufsMut(new IoBufMut(buf));
   }
 
-  async #readAtSlow(offset: number, length: number, position: number): Promise<IoBufsMut> {
+  /** Before a read that could not go straight through: waits its turn, then for conflicting holds. */
+  async #readyToRead(offset: number, length: number, position: number): Promise<void> {
     const turn = spendTurn(length);
     if (turn !== undefined) await this.#afterTurn(turn);
     if (!this.#gate.idle && this.#gate.conflicts(position, position + length, false)) {
@@ -217,6 +218,10 @@ export class FileBlob implements Blob {
       this.#checkOpen();
       this.#inBounds(offset, length);
     }
+  }
+
+  async #readAtSlow(offset: number, length: number, position: number): Promise<IoBufsMut> {
+    await this.#readyToRead(offset, length, position);
     const buf = this.#alloc(length);
     const done = this.#readHot(buf, position);
     return done < length ? this.#readAtCold(buf, position, done) : new IoBufsMut(new IoBufMut(buf));
@@ -265,16 +270,9 @@ export class FileBlob implements Blob {
       }
       return Promise.resolve(bufs);
     }
-    return (async () => {
-      const turn = spendTurn(length);
-      if (turn !== undefined) await this.#afterTurn(turn);
-      if (!this.#gate.idle && this.#gate.conflicts(position, position + length, false)) {
-        await this.#gate.settle(position, position + length, false);
-        this.#checkOpen();
-        this.#inBounds(offset, length);
-      }
-      return await this.#readAtBufSlow(offset, length, position, bufs, false);
-    })();
+    return this.#readyToRead(offset, length, position).then(() =>
+      this.#readAtBufSlow(offset, length, position, bufs, false)
+    );
   }
 
   /** Goes on filling `bufs` from chunk `i`, of which `done` bytes are in, at `position`. */
