@@ -9,6 +9,17 @@
  * engine coalesces vectored writes. `datasync` is `FsFile.syncData()`, which
  * runs off the event loop.
  *
+ * `Deno.open` has no `O_NOFOLLOW`, so a blob is opened in two steps. `lstat`
+ * first: a symbolic link is refused (`ELOOP`), and so is anything but a
+ * regular file. A missing file is created with `createNew` (`O_CREAT|O_EXCL`,
+ * which never follows a symbolic link, dangling or not: one created since the
+ * `lstat` fails with `EEXIST`, and the steps start again). An existing file is
+ * opened without `create`, then its `fstat` must be the `lstat`'s regular file
+ * (same device and inode), or it is closed and refused. What remains is a
+ * window between the `lstat` and the `open` of an existing file: an entry
+ * swapped for a symbolic link there is opened (the `open` itself follows it),
+ * found to be another file and closed, with nothing read, written or created.
+ *
  * It reaches `Deno` through `globalThis` and declares the slice of the API it
  * uses, so that the sources type-check without Deno's types (under `tsc` or
  * Bun) and importing it on a runtime without `Deno` is harmless: the first
@@ -17,11 +28,11 @@
  * @module
  */
 
-import type { FilePort, FileSystemPort } from "./port.ts";
+import { errorCode, type FilePort, type FileSystemPort, NOT_REGULAR, portError } from "./port.ts";
 
 /** The slice of `Deno.FsFile` this port uses. */
 interface DenoFile {
-  statSync(): { size: number };
+  statSync(): { size: number; isFile: boolean; ino: number | null; dev: number };
   seekSync(offset: number, whence: number): number;
   readSync(buf: Uint8Array): number | null;
   writeSync(buf: Uint8Array): number;
@@ -37,10 +48,68 @@ interface DenoApi {
   readDir(path: string): AsyncIterable<{ name: string; isFile: boolean }>;
   open(
     path: string,
-    options: { read: boolean; write?: boolean; create?: boolean; mode?: number },
+    options: { read: boolean; write?: boolean; createNew?: boolean; mode?: number },
   ): Promise<DenoFile>;
   remove(path: string, options?: { recursive: boolean }): Promise<void>;
-  lstat(path: string): Promise<{ isDirectory: boolean }>;
+  lstat(path: string): Promise<DenoStat>;
+}
+
+/** The slice of `Deno.FileInfo` this port uses. */
+interface DenoStat {
+  isFile: boolean;
+  isDirectory: boolean;
+  isSymlink: boolean;
+  ino: number | null;
+  dev: number;
+}
+
+/** `lstat`, or `undefined` when nothing is there (or a parent is not a directory). */
+async function lstat(path: string): Promise<DenoStat | undefined> {
+  try {
+    return await deno().lstat(path);
+  } catch (err) {
+    const code = errorCode(err);
+    if (code === "ENOENT" || code === "ENOTDIR") return undefined;
+    throw err;
+  }
+}
+
+/** How many times `open` starts again when the entry changes under it. */
+const OPEN_ATTEMPTS = 4;
+
+/** Opens or creates a regular file without following a symbolic link (see the module doc). */
+async function openRegular(path: string): Promise<DenoFile> {
+  for (let attempt = 1;; attempt++) {
+    const before = await lstat(path);
+    if (before === undefined) {
+      try {
+        return await deno().open(path, { read: true, write: true, createNew: true, mode: 0o644 });
+      } catch (err) {
+        if (errorCode(err) === "EEXIST" && attempt < OPEN_ATTEMPTS) continue;
+        throw err;
+      }
+    }
+    if (before.isSymlink) throw portError("ELOOP", "a symbolic link", path);
+    if (before.isDirectory) throw portError("EISDIR", "a directory", path);
+    if (!before.isFile) throw portError(NOT_REGULAR, "not a regular file", path);
+    let file: DenoFile;
+    try {
+      file = await deno().open(path, { read: true, write: true });
+    } catch (err) {
+      if (errorCode(err) === "ENOENT" && attempt < OPEN_ATTEMPTS) continue;
+      throw err;
+    }
+    let same = false;
+    try {
+      const after = file.statSync();
+      same = after.isFile && after.dev === before.dev &&
+        (after.ino === null || before.ino === null || after.ino === before.ino);
+    } finally {
+      if (!same) file.close();
+    }
+    if (!same) throw portError("ELOOP", "replaced while opening", path);
+    return file;
+  }
 }
 
 /** `Deno.SeekMode.Start`. */
@@ -88,12 +157,18 @@ export const denoFileSystem: FileSystemPort = {
     }
   },
   removeFile: async (path) => await deno().remove(path),
+  kind: async (path) => {
+    const st = await lstat(path);
+    if (st === undefined) return "missing";
+    if (st.isSymlink) return "symlink";
+    if (st.isDirectory) return "dir";
+    return st.isFile ? "file" : "other";
+  },
   removeDir: async (path) => {
     if (!(await deno().lstat(path)).isDirectory) {
       throw Object.assign(new Error(`not a directory: ${path}`), { code: "ENOTDIR" });
     }
     await deno().remove(path, { recursive: true });
   },
-  open: async (path) =>
-    filePort(await deno().open(path, { read: true, write: true, create: true, mode: 0o644 })),
+  open: async (path) => filePort(await openRegular(path)),
 };

@@ -17,6 +17,15 @@
  *   files (`PartitionCorrupt`).
  * - `open`, `remove` and `scan` run one at a time per storage. A promise cannot
  *   be cancelled, so a creation that has started always runs to completion.
+ * - Nothing inside the directory is followed: a partition that is a symbolic
+ *   link (or not a directory) is refused with `PartitionCorrupt` before
+ *   anything is created, removed or listed in it, a blob that is a symbolic
+ *   link or not a regular file with `BlobOpenFailed` (`open`, nothing created)
+ *   or `PartitionCorrupt` (`remove`, nothing removed). The root directory
+ *   itself may be a symbolic link: that is the user's choice, and it is
+ *   followed. The checks are `lstat`s before the operation (plus `O_NOFOLLOW`
+ *   or its equivalent on open, see the port), so an entry swapped for a link
+ *   by another process between check and use is not caught there.
  * - Reads and writes use the port's synchronous positional calls: one handle
  *   can serve many concurrent callers and no two of its operations interleave.
  *   `sync` runs off the event loop; `close` waits for syncs in flight.
@@ -52,7 +61,7 @@ import type { BlobName, OpenedBlob, OpenOptions, Storage } from "../core/types.t
 import { FileBlob, readInto, type ReadIo, writeFully } from "./_file_blob.ts";
 import { ReadPool } from "./_read_pool.ts";
 import { detectRuntime } from "../core/_runtime.ts";
-import { errorCode, type FilePort, type FileSystemPort } from "./port.ts";
+import { errorCode, type FilePort, type FileSystemPort, NOT_REGULAR } from "./port.ts";
 
 /**
  * Options of every filesystem driver.
@@ -238,15 +247,34 @@ export class FileStorage implements Storage {
   ): Promise<OpenedBlob> {
     const dir = join(this.#root, partition);
     try {
+      // Never create through a link: checked before mkdir, and again after it
+      // (mkdir accepts a link to a directory as the directory).
+      refuseLink(partition, hex, await this.#fs.kind?.(dir));
       await this.#fs.mkdir(dir);
+      const kind = await this.#fs.kind?.(dir);
+      refuseLink(partition, hex, kind);
+      if (kind === "file" || kind === "other") {
+        throw new StorageError("PartitionCorrupt", {
+          partition,
+          blob: hex,
+          reason: "not a directory",
+        });
+      }
     } catch (cause) {
+      if (cause instanceof StorageError) throw cause;
       throw new StorageError("PartitionCreationFailed", { partition, blob: hex, cause });
     }
     let file: FilePort;
     try {
       file = await this.#fs.open(join(dir, hex));
     } catch (cause) {
-      throw new StorageError("BlobOpenFailed", { partition, blob: hex, cause });
+      const code = errorCode(cause);
+      const reason = code === "ELOOP"
+        ? "a symbolic link"
+        : code === "EISDIR" || code === NOT_REGULAR
+        ? "not a regular file"
+        : undefined;
+      throw new StorageError("BlobOpenFailed", { partition, blob: hex, reason, cause });
     }
     try {
       const rawLength = file.size();
@@ -284,6 +312,7 @@ export class FileStorage implements Storage {
 
   async #remove(partition: string, hex: string | undefined): Promise<void> {
     const dir = join(this.#root, partition);
+    await this.#checkPartition(partition, dir, hex);
     if (hex === undefined) {
       try {
         await this.#fs.removeDir(dir);
@@ -293,8 +322,23 @@ export class FileStorage implements Storage {
       await this.#syncDir(this.#root, partition);
       return;
     }
+    const path = join(dir, hex);
+    let kind;
     try {
-      await this.#fs.removeFile(join(dir, hex));
+      kind = await this.#fs.kind?.(path);
+    } catch (cause) {
+      throw partitionError(partition, cause, hex);
+    }
+    if (kind === "symlink") {
+      // Unlinking the link would be harmless, but it is not a blob: refused, kept.
+      throw new StorageError("PartitionCorrupt", {
+        partition,
+        blob: hex,
+        reason: "a symbolic link",
+      });
+    }
+    try {
+      await this.#fs.removeFile(path);
     } catch (cause) {
       if (errorCode(cause) !== "ENOENT") throw partitionError(partition, cause, hex);
       const listing = await this.#fs.readDir(dir).then(() => undefined, (err: unknown) => err);
@@ -312,10 +356,31 @@ export class FileStorage implements Storage {
     }
   }
 
+  /**
+   * Refuses a partition that exists but is not a real directory (a symbolic
+   * link to one included); a missing one is left to the operation to report.
+   */
+  async #checkPartition(partition: string, dir: string, blob?: string): Promise<void> {
+    let kind;
+    try {
+      kind = await this.#fs.kind?.(dir);
+    } catch (cause) {
+      throw partitionError(partition, cause, blob);
+    }
+    if (kind === undefined || kind === "dir" || kind === "missing") return;
+    throw new StorageError("PartitionCorrupt", {
+      partition,
+      blob,
+      reason: kind === "symlink" ? "a symbolic link" : "not a directory",
+    });
+  }
+
   async #scan(partition: string): Promise<Uint8Array<ArrayBuffer>[]> {
+    const dir = join(this.#root, partition);
+    await this.#checkPartition(partition, dir);
     let entries;
     try {
-      entries = await this.#fs.readDir(join(this.#root, partition));
+      entries = await this.#fs.readDir(dir);
     } catch (cause) {
       throw partitionError(partition, cause);
     }
@@ -337,6 +402,13 @@ export class FileStorage implements Storage {
     }
     // Lowercase hex sorts in the same order as the bytes it encodes.
     return names.sort().map((hex) => fromHex(hex)!);
+  }
+}
+
+/** Refuses, before anything is created, a partition directory that is a symbolic link. */
+function refuseLink(partition: string, blob: string, kind: string | undefined): void {
+  if (kind === "symlink") {
+    throw new StorageError("PartitionCorrupt", { partition, blob, reason: "a symbolic link" });
   }
 }
 

@@ -9,6 +9,8 @@
  *   Deno, whose `writevSync` concatenates in JavaScript, the chunks are coalesced);
  * - `datasync`/`fsync`: the asynchronous calls, which run off the event loop;
  * - every call passes all of its arguments (some Bun versions misread omitted ones);
+ * - blobs open with `O_NOFOLLOW` (a symbolic link, dangling or not, is `ELOOP`
+ *   and nothing is created), then `fstat` refuses anything but a regular file;
  * - `readAt` results of 64 KiB and more come from `Buffer.allocUnsafeSlow` (unpooled,
  *   not zeroed: the read fills every byte or the call fails), re-viewed as a plain
  *   `Uint8Array`.
@@ -19,7 +21,14 @@
 import { Buffer } from "node:buffer";
 import * as fs from "node:fs";
 import * as fsp from "node:fs/promises";
-import type { DirEntry, FilePort, FileSystemPort } from "./port.ts";
+import {
+  type DirEntry,
+  errorCode,
+  type FilePort,
+  type FileSystemPort,
+  NOT_REGULAR,
+  portError,
+} from "./port.ts";
 import { detectRuntime } from "../core/_runtime.ts";
 
 const NO_PWRITEV = detectRuntime() === "deno";
@@ -31,7 +40,24 @@ function call<T>(fn: (cb: (err: Error | null, value: T) => void) => void): Promi
   return new Promise((resolve, reject) => fn((err, value) => err ? reject(err) : resolve(value)));
 }
 
-const OPEN_FLAGS = fs.constants.O_RDWR | fs.constants.O_CREAT;
+const OPEN_FLAGS = fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_NOFOLLOW;
+
+/** Opens a regular file without following a symbolic link; anything else is closed and refused. */
+async function openRegular(path: string): Promise<number> {
+  const fd = await call<number>((cb) => fs.open(path, OPEN_FLAGS, 0o644, cb));
+  let regular: boolean;
+  try {
+    regular = fs.fstatSync(fd).isFile();
+  } catch (err) {
+    fs.closeSync(fd);
+    throw err;
+  }
+  if (!regular) {
+    fs.closeSync(fd);
+    throw portError(NOT_REGULAR, "not a regular file", path);
+  }
+  return fd;
+}
 
 function filePort(fd: number, path: string): FilePort {
   return {
@@ -68,14 +94,26 @@ export const nodeFileSystem: FileSystemPort = {
     }
   },
   removeFile: (path) => fsp.unlink(path),
+  kind: async (path) => {
+    let st: fs.Stats;
+    try {
+      st = await fsp.lstat(path);
+    } catch (err) {
+      const code = errorCode(err);
+      if (code === "ENOENT" || code === "ENOTDIR") return "missing";
+      throw err;
+    }
+    if (st.isSymbolicLink()) return "symlink";
+    if (st.isDirectory()) return "dir";
+    return st.isFile() ? "file" : "other";
+  },
   removeDir: async (path) => {
     if (!(await fsp.lstat(path)).isDirectory()) {
       throw Object.assign(new Error(`not a directory: ${path}`), { code: "ENOTDIR" });
     }
     await fsp.rm(path, { recursive: true, force: false, maxRetries: 0, retryDelay: 100 });
   },
-  open: async (path) =>
-    filePort(await call<number>((cb) => fs.open(path, OPEN_FLAGS, 0o644, cb)), path),
+  open: async (path) => filePort(await openRegular(path), path),
   // Large results: unpooled and not zeroed (a read overwrites every byte or
   // fails), viewed as a plain Uint8Array so no Buffer leaks out. Small ones: a
   // plain allocation, cheaper than the Buffer plus the view (on Bun, 4 KiB

@@ -61,7 +61,14 @@ export interface DirEntry {
   isFile: boolean;
 }
 
-/** The directory and file-opening primitives of one runtime. */
+/**
+ * The directory and file-opening primitives of one runtime.
+ *
+ * Nothing inside the storage directory is followed: `open` refuses a symbolic
+ * link or anything but a regular file, and the engine asks `kind` before it
+ * uses a partition directory. The root directory itself may be a symbolic
+ * link: that is the user's choice, and it is followed.
+ */
 export interface FileSystemPort {
   /** Short name for messages and benchmarks, such as `"node:fs"`. */
   readonly name: string;
@@ -75,7 +82,20 @@ export interface FileSystemPort {
   removeFile(path: string): Promise<void>;
   /** Removes a directory and everything in it. */
   removeDir(path: string): Promise<void>;
-  /** Opens a file for reading and writing, creating it if missing. */
+  /**
+   * What `path` names, without following a symbolic link in its last
+   * component (`lstat`); `"missing"` when nothing is there or a parent is not
+   * a directory. Optional: without it the engine cannot refuse a partition
+   * directory that is a symbolic link, and relies on `open` alone for blobs.
+   */
+  kind?(path: string): Promise<"file" | "dir" | "symlink" | "other" | "missing">;
+  /**
+   * Opens a regular file for reading and writing, creating it if missing.
+   * It never follows a symbolic link in the last component, and never creates
+   * the target of a dangling one: a symbolic link rejects with an error of
+   * code `ELOOP`. Anything else but a regular file rejects (`EISDIR` for a
+   * directory, {@linkcode NOT_REGULAR} otherwise), closing what it opened.
+   */
   open(path: string): Promise<FilePort>;
   /**
    * Allocates a plain `Uint8Array` of `length` bytes that a read will fill
@@ -85,6 +105,25 @@ export interface FileSystemPort {
    * the default is `new Uint8Array(length)`.
    */
   allocForRead?(length: number): Uint8Array<ArrayBuffer>;
+}
+
+/**
+ * The error code a port's `open` rejects with when the path names something
+ * that is neither a regular file, a directory nor a symbolic link (a FIFO, a
+ * socket, a device): BSD's "inappropriate file type".
+ */
+export const NOT_REGULAR = "EFTYPE";
+
+/**
+ * An error of `code` for `path`, as a port rejects with.
+ *
+ * @param code The POSIX-style code, such as `ELOOP` or {@linkcode NOT_REGULAR}.
+ * @param message What happened.
+ * @param path The path.
+ * @returns The error.
+ */
+export function portError(code: string, message: string, path: string): Error {
+  return Object.assign(new Error(`${message}: ${path}`), { code, path });
 }
 
 /**

@@ -12,7 +12,7 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { spawn } from "node:child_process";
+import { execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
@@ -85,6 +85,64 @@ async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
   } finally {
     await fs.promises.rm(dir, { recursive: true, force: true });
   }
+}
+
+/** The names and contents under `path`, not following links: what must not change. */
+function tree(path: string): Record<string, string> {
+  const out: Record<string, string> = {};
+  const walk = (p: string, rel: string) => {
+    const st = fs.lstatSync(p);
+    if (st.isSymbolicLink()) out[rel] = `link ${fs.readlinkSync(p)}`;
+    else if (st.isDirectory()) {
+      out[rel] = `dir ${(st.mode & 0o777).toString(8)}`;
+      for (const name of fs.readdirSync(p).sort()) walk(join(p, name), `${rel}/${name}`);
+    } else if (st.isFile()) out[rel] = `file ${fs.readFileSync(p).toString("hex")}`;
+    else out[rel] = "other";
+  };
+  walk(path, ".");
+  return out;
+}
+
+interface OutsideCheck {
+  /** Records the store as it is now. */
+  snapshot(): void;
+  /** Asserts that neither the store since `snapshot` nor `outside/` changed. */
+  unchanged(what: string): void;
+  /** Asserts that `outside/` did not change. */
+  outsideUnchanged(what: string): void;
+}
+
+/**
+ * Runs `body` with `store` (not created) and, next to it, an `outside/`
+ * directory holding `76`, `short` (3 bytes) and a subdirectory, which no
+ * operation may change.
+ */
+function inOutsideFixture(
+  body: (store: string, outside: string, check: OutsideCheck) => Promise<void>,
+): Promise<void> {
+  return inTempDir(async (dir) => {
+    const store = join(dir, "store");
+    const outside = join(dir, "outside");
+    fs.mkdirSync(join(outside, "sub"), { recursive: true });
+    fs.writeFileSync(join(outside, "76"), "outside file 76");
+    fs.writeFileSync(join(outside, "short"), "abc");
+    fs.writeFileSync(join(outside, "sub", "78"), cwic(0, enc("deep")));
+    const outsideBefore = tree(outside);
+    let storeBefore: Record<string, string> = {};
+    const check: OutsideCheck = {
+      snapshot: () => {
+        storeBefore = tree(store);
+      },
+      outsideUnchanged: (what) =>
+        assert.deepEqual(tree(outside), outsideBefore, `${what}: outside/`),
+      unchanged: (what) => {
+        check.outsideUnchanged(what);
+        assert.deepEqual(tree(store), storeBefore, `${what}: the store`);
+      },
+    };
+    await body(store, outside, check);
+    check.outsideUnchanged("at the end");
+  });
 }
 
 /** How the running runtime runs `script` in a child process. */
@@ -558,6 +616,99 @@ for (const driver of drivers) {
       await blob.sync();
       await blob.close();
       assert.deepEqual(fs.readdirSync(dir), []);
+    }));
+
+  test(`${name}: a partition that is a symbolic link is refused, nothing outside touched`, () =>
+    inOutsideFixture(async (store, outside, check) => {
+      const storage = make(store);
+      fs.mkdirSync(store);
+      fs.symlinkSync(outside, join(store, "evil"));
+      fs.symlinkSync(join(outside, "nodir"), join(store, "ghost"));
+      check.snapshot();
+      const refused = async (op: Promise<unknown>, partition: string, what: string) => {
+        const err = await rejectsCode(op, "PartitionCorrupt");
+        assert.equal(err.partition, partition, what);
+        assert.equal(err.reason, "a symbolic link", what);
+        check.unchanged(what);
+      };
+      await refused(storage.open("evil", "x"), "evil", "open through a linked partition");
+      await refused(storage.open("evil", "v"), "evil", "open of an outside file");
+      await refused(storage.remove("evil", "v"), "evil", "remove through a linked partition");
+      await refused(storage.remove("evil"), "evil", "remove of a linked partition");
+      await refused(storage.scan("evil"), "evil", "scan of a linked partition");
+      await refused(storage.open("ghost", "x"), "ghost", "open through a dangling partition");
+      await refused(storage.remove("ghost"), "ghost", "remove of a dangling partition");
+      await refused(storage.scan("ghost"), "ghost", "scan of a dangling partition");
+    }));
+
+  test(`${name}: a blob that is a symbolic link is refused, its target untouched`, () =>
+    inOutsideFixture(async (store, outside, check) => {
+      const storage = make(store);
+      await (await storage.open("p", "ok")).blob.close();
+      fs.symlinkSync(join(outside, "short"), join(store, "p", "73")); // "s"
+      fs.symlinkSync(join(outside, "gone"), join(store, "p", "64")); // "d", dangling
+      fs.symlinkSync(outside, join(store, "p", "6464")); // "dd", to a directory
+      fs.symlinkSync(join(outside, "76"), join(store, "p", "76")); // "v"
+      check.snapshot();
+      for (const [blobName, hex] of [["s", "73"], ["d", "64"], ["dd", "6464"], ["v", "76"]]) {
+        const err = await rejectsCode(storage.open("p", blobName), "BlobOpenFailed");
+        assert.equal(err.partition, "p");
+        assert.equal(err.blob, hex);
+        assert.equal(err.reason, "a symbolic link", blobName);
+        check.unchanged(`open of ${blobName}`);
+      }
+      const removed = await rejectsCode(storage.remove("p", "v"), "PartitionCorrupt");
+      assert.equal(removed.blob, "76");
+      assert.equal(removed.reason, "a symbolic link");
+      check.unchanged("remove of a linked blob");
+      await rejectsCode(storage.remove("p", "d"), "PartitionCorrupt");
+      check.unchanged("remove of a dangling blob");
+      const scanned = await rejectsCode(storage.scan("p"), "PartitionCorrupt");
+      assert.equal(scanned.partition, "p");
+      check.unchanged("scan of a partition holding links");
+      // remove(partition) removes the links themselves, never what they point to.
+      await storage.remove("p");
+      assert.deepEqual(fs.readdirSync(store), []);
+      check.outsideUnchanged("remove of the partition");
+    }));
+
+  const noFifo = process.platform === "win32" ? "no FIFOs on Windows" : false;
+  test(
+    `${name}: a blob that is not a regular file is refused`,
+    { skip: noFifo },
+    () =>
+      inOutsideFixture(async (store, _outside, check) => {
+        const storage = make(store);
+        await (await storage.open("p", "ok")).blob.close();
+        execFileSync("mkfifo", [join(store, "p", "66")]); // "f"
+        check.snapshot();
+        const err = await rejectsCode(storage.open("p", "f"), "BlobOpenFailed");
+        assert.equal(err.blob, "66");
+        assert.equal(err.reason, "not a regular file");
+        check.unchanged("open of a FIFO");
+        await rejectsCode(storage.scan("p"), "PartitionCorrupt");
+      }),
+  );
+
+  test(`${name}: a symbolic link as the root is followed; modes 0o755 and 0o644`, () =>
+    inOutsideFixture(async (store, outside, check) => {
+      const real = join(outside, "real");
+      fs.mkdirSync(real);
+      fs.symlinkSync(real, store);
+      const storage = make(store);
+      const { blob } = await storage.open("p", "b");
+      await blob.writeAt(0, enc("hi"), { sync: true });
+      await blob.close();
+      assertBytes(readRaw(join(real, "p", "62")), cwic(0, enc("hi")));
+      assert.deepEqual(await storage.scan("p"), [enc("b")]);
+      assert.equal(fs.statSync(join(real, "p")).mode & 0o777 & ~0o755, 0, "dir mode");
+      assert.equal(fs.statSync(join(real, "p", "62")).mode & 0o777 & ~0o644, 0, "file mode");
+      await storage.remove("p", "b");
+      await storage.remove("p");
+      assert.deepEqual(fs.readdirSync(real), []);
+      assert.ok(fs.lstatSync(store).isSymbolicLink(), "root link kept");
+      fs.rmdirSync(real);
+      check.outsideUnchanged("after use through a linked root");
     }));
 
   const script = join(import.meta.dirname ?? ".", "fixtures", "crash_writer.ts");
