@@ -65,43 +65,89 @@ export interface ReadIo {
   pool?: ReadPool;
 }
 
-/** Reads until `buf` is full or the file ends; returns the count read. */
-export function readInto(file: FilePort, buf: Uint8Array, position: number): number {
+/**
+ * The most bytes one port `read` or `write` call moves. Deno's `node:fs` sees
+ * a length over 2 GiB as a negative int32 and Bun refuses single writes over
+ * 2 GiB, so every call stays at or below 1 GiB whatever the caller asks for.
+ */
+export const MAX_IO = 1 << 30;
+
+/**
+ * Reads until `buf` is full or the file ends; returns the count read. Each
+ * port call asks for at most `maxIo` bytes ({@linkcode MAX_IO}; a parameter
+ * only so that tests can check the splitting without gigabyte buffers).
+ */
+export function readInto(
+  file: FilePort,
+  buf: Uint8Array,
+  position: number,
+  maxIo: number = MAX_IO,
+): number {
   let done = 0;
   while (done < buf.length) {
-    const n = file.read(done === 0 ? buf : buf.subarray(done), position + done);
+    const end = Math.min(buf.length, done + maxIo);
+    const n = file.read(
+      done === 0 && end === buf.length ? buf : buf.subarray(done, end),
+      position + done,
+    );
     if (n === 0) break;
     done += n;
   }
   return done;
 }
 
-/** Writes all of `buf`, retrying short writes; `progress` learns each count written. */
+/**
+ * Writes all of `buf`, retrying short writes; `progress` learns each count
+ * written. Each port call gets at most `maxIo` bytes ({@linkcode MAX_IO}).
+ */
 export function writeFully(
   file: FilePort,
   buf: Uint8Array,
   position: number,
   progress?: (n: number) => void,
+  maxIo: number = MAX_IO,
 ): void {
   let done = 0;
   while (done < buf.length) {
-    const n = file.write(done === 0 ? buf : buf.subarray(done), position + done);
+    const end = Math.min(buf.length, done + maxIo);
+    const n = file.write(
+      done === 0 && end === buf.length ? buf : buf.subarray(done, end),
+      position + done,
+    );
     if (n <= 0) throw new Error(`write made no progress at position ${position + done}`);
     done += n;
     progress?.(n);
   }
 }
 
-/** Writes all of `chunks` in order with `pwritev`, in batches, retrying short writes. */
-function writevFully(
+/**
+ * Writes all of `chunks` in order with `pwritev`, in batches, retrying short
+ * writes. A batch stops at {@linkcode MAX_IO} bytes (callers pass runs of at
+ * most {@linkcode WRITE_PIECE}, so this only guards), and a single chunk
+ * larger than that goes through {@linkcode writeFully}.
+ */
+export function writevFully(
   file: FilePort & Required<Pick<FilePort, "writev">>,
   chunks: Uint8Array[],
   position: number,
   progress: (n: number) => void,
+  maxIo: number = MAX_IO,
 ): void {
   let i = 0;
   while (i < chunks.length) {
-    const batch = chunks.slice(i, i + WRITEV_BATCH);
+    if (chunks[i]!.length > maxIo) {
+      // One chunk over the limit: written alone, in pieces.
+      writeFully(file, chunks[i]!, position, progress, maxIo);
+      position += chunks[i++]!.length;
+      continue;
+    }
+    const batch: Uint8Array[] = [];
+    let bytes = 0;
+    for (let j = i; j < chunks.length && batch.length < WRITEV_BATCH; j++) {
+      if (bytes + chunks[j]!.length > maxIo) break;
+      batch.push(chunks[j]!);
+      bytes += chunks[j]!.length;
+    }
     let n = file.writev(batch, position);
     if (n <= 0) throw new Error(`pwritev made no progress at position ${position}`);
     position += n;

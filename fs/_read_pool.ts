@@ -48,7 +48,7 @@ parentPort.on("message", ({ fd, position, buffer, reopen, path, ino }) => {
     let done = 0;
     try {
       while (done < bytes.length) {
-        const n = fs.readSync(file, bytes, done, bytes.length - done, position + done);
+        const n = fs.readSync(file, bytes, done, Math.min(bytes.length - done, 1 << 30), position + done);
         if (n === 0) break;
         done += n;
       }

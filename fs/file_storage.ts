@@ -12,6 +12,12 @@
  *   the partition and root directories fsynced, the file truncated to 0, the
  *   whole header written, the file fsynced; then `open` resolves. Any other
  *   bad header is refused (`BlobCorrupt`) and the file is left as it was.
+ * - `open` is durable, always: the first time a storage opens a blob whose
+ *   header was already valid (left perhaps by an open that failed or was
+ *   killed before its fsync), the file is fsynced, then, once per partition,
+ *   the partition directory and the root, before `open` resolves. When the
+ *   first `open` creates the root (or missing parents of it), the parent of
+ *   each directory it created is fsynced too.
  * - `remove` fsyncs the parent directory before it resolves.
  * - `scan` refuses a partition holding anything but canonical lowercase hex
  *   files (`PartitionCorrupt`).
@@ -161,6 +167,15 @@ export class FileStorage implements Storage {
   readonly #readDepth: number;
   readonly #serial = new Serial();
   #io: ReadIo | undefined;
+  /** Blobs (`partition/hex`) this storage has made durable (or created) since it started. */
+  readonly #durable = new Set<string>();
+  /** Partitions whose directory and the root this storage has fsynced since it started. */
+  readonly #syncedPartitions = new Set<string>();
+  /**
+   * Directories whose entries for a root (or ancestor) this storage created
+   * still need an fsync; `undefined` until the first `open` looks.
+   */
+  #rootParents: string[] | undefined;
 
   /**
    * Creates the storage; nothing touches the disk until the first operation.
@@ -250,7 +265,13 @@ export class FileStorage implements Storage {
       // Never create through a link: checked before mkdir, and again after it
       // (mkdir accepts a link to a directory as the directory).
       refuseLink(partition, hex, await this.#fs.kind?.(dir));
+      this.#rootParents ??= await this.#missingAncestors();
       await this.#fs.mkdir(dir);
+      // The root and any parents that mkdir created: their entries made durable.
+      while (this.#rootParents.length > 0) {
+        await this.#fs.syncDir(this.#rootParents[0]!);
+        this.#rootParents.shift();
+      }
       const kind = await this.#fs.kind?.(dir);
       refuseLink(partition, hex, kind);
       if (kind === "file" || kind === "other") {
@@ -281,6 +302,18 @@ export class FileStorage implements Storage {
       const raw = new Uint8Array(Math.min(rawLength, HEADER_SIZE_V1));
       if (readInto(file, raw, 0) < raw.length) throw new Error("file shrank while opening");
       let header = resolveHeader(raw, rawLength, versions, partition, hex);
+      const key = `${partition}/${hex}`;
+      if (header !== undefined && !this.#durable.has(key)) {
+        // A valid header this storage did not write: it may come from an open
+        // that failed or was killed before its fsync. Made durable once per
+        // storage: the file, then (once per partition) its directory and the root.
+        await file.fsync();
+        if (!this.#syncedPartitions.has(partition)) {
+          await this.#fs.syncDir(dir);
+          await this.#fs.syncDir(this.#root);
+          this.#syncedPartitions.add(partition);
+        }
+      }
       if (header === undefined) {
         // New, short or torn: create it afresh. The directories come first, so
         // that a parseable header always means durable directory entries; the
@@ -291,6 +324,7 @@ export class FileStorage implements Storage {
         file.truncate(0);
         writeFully(file, region, 0);
         await file.fsync();
+        this.#syncedPartitions.add(partition);
         header = {
           layout: this.#layout,
           version: versions.max,
@@ -298,6 +332,7 @@ export class FileStorage implements Storage {
           size: 0,
         };
       }
+      this.#durable.add(key);
       const { dataOffset, size, version } = header;
       const alloc = this.#fs.allocForRead;
       const io = this.#io ??= readIo(this.#readDepth);
@@ -319,6 +354,7 @@ export class FileStorage implements Storage {
       } catch (cause) {
         throw partitionError(partition, cause);
       }
+      this.#forget(partition);
       await this.#syncDir(this.#root, partition);
       return;
     }
@@ -338,6 +374,7 @@ export class FileStorage implements Storage {
       });
     }
     try {
+      this.#durable.delete(`${partition}/${hex}`);
       await this.#fs.removeFile(path);
     } catch (cause) {
       if (errorCode(cause) !== "ENOENT") throw partitionError(partition, cause, hex);
@@ -346,6 +383,38 @@ export class FileStorage implements Storage {
       throw new StorageError("BlobMissing", { partition, blob: hex, cause });
     }
     await this.#syncDir(dir, partition, hex);
+  }
+
+  /** Drops what this storage knew durable of a removed partition. */
+  #forget(partition: string): void {
+    this.#syncedPartitions.delete(partition);
+    const prefix = `${partition}/`;
+    for (const key of this.#durable) if (key.startsWith(prefix)) this.#durable.delete(key);
+  }
+
+  /**
+   * The directories to fsync once `mkdir` has created the root: the parent of
+   * the root and of each missing ancestor, nearest the filesystem root first.
+   * Empty when the root exists (a symbolic link to a directory included).
+   */
+  async #missingAncestors(): Promise<string[]> {
+    const parents: string[] = [];
+    for (let path = trimSlashes(this.#root); !isTop(path); path = parentOf(path)) {
+      if (!(await this.#missing(path))) break;
+      parents.unshift(parentOf(path));
+    }
+    return parents;
+  }
+
+  /** Whether nothing is at `path` (`lstat`, or a listing where the port has no `kind`). */
+  async #missing(path: string): Promise<boolean> {
+    if (this.#fs.kind !== undefined) return await this.#fs.kind(path) === "missing";
+    try {
+      await this.#fs.readDir(path);
+      return false;
+    } catch (err) {
+      return errorCode(err) === "ENOENT";
+    }
   }
 
   async #syncDir(path: string, partition: string, blob?: string): Promise<void> {
@@ -403,6 +472,32 @@ export class FileStorage implements Storage {
     // Lowercase hex sorts in the same order as the bytes it encodes.
     return names.sort().map((hex) => fromHex(hex)!);
   }
+}
+
+/** `path` without trailing separators (`/` stays `/`). */
+function trimSlashes(path: string): string {
+  let end = path.length;
+  while (end > 1 && isSep(path[end - 1]!)) end--;
+  return path.slice(0, end);
+}
+
+function isSep(c: string): boolean {
+  return c === "/" || c === "\\";
+}
+
+/** Whether `path` is a filesystem root or the current directory, which always exist. */
+function isTop(path: string): boolean {
+  return path === "" || path === "." || path === "/" || path === "\\" ||
+    /^[A-Za-z]:[\\/]?$/.test(path);
+}
+
+/** The directory holding `path` (trimmed of trailing separators): `.` for a bare name. */
+function parentOf(path: string): string {
+  let i = path.length - 1;
+  while (i >= 0 && !isSep(path[i]!)) i--;
+  if (i < 0) return ".";
+  const parent = trimSlashes(path.slice(0, i + 1));
+  return /^[A-Za-z]:$/.test(parent) ? parent + path[i] : parent;
 }
 
 /** Refuses, before anything is created, a partition directory that is a symbolic link. */

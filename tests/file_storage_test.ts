@@ -8,6 +8,7 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { FileStorage } from "../fs/file_storage.ts";
+import { MAX_IO, readInto, writeFully, writevFully } from "../fs/_file_blob.ts";
 import type { DirEntry, FilePort, FileSystemPort } from "../fs/port.ts";
 import { toHex } from "../core/names.ts";
 import { assertBytes } from "./assert.ts";
@@ -22,6 +23,10 @@ class ChoppyFs implements FileSystemPort {
   readonly files = new Map<string, { data: Uint8Array }>();
   readonly dirs = new Set<string>();
   writevCalls: number[] = [];
+  /** Every fsync (`fsync <path>`) and directory sync (`syncDir <path>`), in order. */
+  readonly syncs: string[] = [];
+  /** The error the next file fsync rejects with, once. */
+  failNextFsync: Error | undefined;
 
   constructor(readonly step: number) {}
 
@@ -41,7 +46,8 @@ class ChoppyFs implements FileSystemPort {
     }
     return Promise.resolve(out);
   }
-  syncDir(): Promise<void> {
+  syncDir(path: string): Promise<void> {
+    this.syncs.push(`syncDir ${path}`);
     return Promise.resolve();
   }
   removeFile(path: string): Promise<void> {
@@ -101,7 +107,12 @@ class ChoppyFs implements FileSystemPort {
         f.data = store = next;
       },
       datasync: () => Promise.resolve(),
-      fsync: () => Promise.resolve(),
+      fsync: () => {
+        this.syncs.push(`fsync ${path}`);
+        const err = this.failNextFsync;
+        this.failNextFsync = undefined;
+        return err === undefined ? Promise.resolve() : Promise.reject(err);
+      },
       close: () => {},
     };
     return Promise.resolve(port);
@@ -165,4 +176,171 @@ test("FileStorage: needs a directory", () => {
   const fs = new ChoppyFs(1);
   assert.throws(() => new FileStorage({ directory: "" }, fs), TypeError);
   assert.throws(() => new FileStorage({} as { directory: string }, fs), TypeError);
+});
+
+/** A valid V0 header (`CWIC`, version 0) followed by `data`. */
+function v0(data: number[]): Uint8Array {
+  return new Uint8Array([0x43, 0x57, 0x49, 0x43, 0, 0, 0, 0, ...data]);
+}
+
+test("FileStorage: the first open of an existing blob makes it durable before resolving", async () => {
+  const fs = new ChoppyFs(1 << 30);
+  fs.dirs.add("/root").add("/root/p");
+  fs.files.set("/root/p/62", { data: v0([1, 2, 3]) });
+  fs.files.set("/root/p/63", { data: v0([4]) });
+  const storage = new FileStorage({ directory: "/root" }, fs);
+  const first = await storage.open("p", "b");
+  assert.equal(first.size, 3);
+  // The header was already valid: nothing rewritten, but the file, its
+  // partition directory and the root are fsynced before open resolves.
+  assert.deepEqual(fs.syncs, ["fsync /root/p/62", "syncDir /root/p", "syncDir /root"]);
+  assertBytes(fs.files.get("/root/p/62")!.data, v0([1, 2, 3]));
+  // Opened again by the same storage: already durable, no sync at all.
+  fs.syncs.length = 0;
+  const again = await storage.open("p", "b");
+  assert.deepEqual(fs.syncs, []);
+  // Another blob of the same partition: its file only, the directories once per partition.
+  const other = await storage.open("p", "c");
+  assert.deepEqual(fs.syncs, ["fsync /root/p/63"]);
+  await Promise.all([first.blob.close(), again.blob.close(), other.blob.close()]);
+  // A new storage on the same directory knows nothing yet: it syncs again.
+  fs.syncs.length = 0;
+  const fresh = await new FileStorage({ directory: "/root" }, fs).open("p", "b");
+  assert.deepEqual(fs.syncs, ["fsync /root/p/62", "syncDir /root/p", "syncDir /root"]);
+  await fresh.blob.close();
+});
+
+test("FileStorage: a blob this storage created is not fsynced again on its next open", async () => {
+  const fs = new ChoppyFs(1 << 30);
+  fs.dirs.add("/root");
+  const storage = new FileStorage({ directory: "/root" }, fs);
+  const created = await storage.open("p", "b");
+  assert.deepEqual(fs.syncs, ["syncDir /root/p", "syncDir /root", "fsync /root/p/62"]);
+  fs.syncs.length = 0;
+  const again = await storage.open("p", "b");
+  assert.deepEqual(fs.syncs, []);
+  await Promise.all([created.blob.close(), again.blob.close()]);
+});
+
+test("FileStorage: an open whose fsync fails rejects, and the next open fsyncs again", async () => {
+  const fs = new ChoppyFs(1 << 30);
+  fs.dirs.add("/root").add("/root/p");
+  fs.files.set("/root/p/62", { data: v0([7]) });
+  const storage = new FileStorage({ directory: "/root" }, fs);
+  fs.failNextFsync = Object.assign(new Error("injected"), { code: "EIO" });
+  await assert.rejects(storage.open("p", "b"), { code: "BlobOpenFailed" });
+  assert.deepEqual(fs.syncs, ["fsync /root/p/62"]);
+  fs.syncs.length = 0;
+  const opened = await storage.open("p", "b");
+  assert.equal(opened.size, 1);
+  assert.deepEqual(fs.syncs, ["fsync /root/p/62", "syncDir /root/p", "syncDir /root"]);
+  await opened.blob.close();
+});
+
+test("FileStorage: a header written by a creation whose fsync failed is made durable by the next open", async () => {
+  const fs = new ChoppyFs(1 << 30);
+  fs.dirs.add("/root");
+  const storage = new FileStorage({ directory: "/root" }, fs);
+  fs.failNextFsync = Object.assign(new Error("injected"), { code: "EIO" });
+  await assert.rejects(storage.open("p", "b"), { code: "BlobOpenFailed" });
+  assertBytes(fs.files.get("/root/p/62")!.data, v0([])); // the header is there, not durable
+  fs.syncs.length = 0;
+  const opened = await storage.open("p", "b");
+  assert.ok(fs.syncs.includes("fsync /root/p/62"), fs.syncs.join(", "));
+  await opened.blob.close();
+});
+
+test("FileStorage: creating the root fsyncs the parent of each directory it created", async () => {
+  const fs = new ChoppyFs(1 << 30);
+  fs.dirs.add("/data");
+  const storage = new FileStorage({ directory: "/data/a/root/" }, fs);
+  const opened = await storage.open("p", "b");
+  assert.ok(fs.dirs.has("/data/a/root/p"));
+  // Nearest the filesystem root first, before anything inside is synced.
+  assert.deepEqual(fs.syncs.slice(0, 2), ["syncDir /data", "syncDir /data/a"]);
+  fs.syncs.length = 0;
+  // The root now exists: no more parent syncs.
+  const other = await storage.open("q", "b");
+  assert.ok(!fs.syncs.some((s) => s === "syncDir /data" || s === "syncDir /data/a"));
+  await Promise.all([opened.blob.close(), other.blob.close()]);
+  // An existing root: its parent is left alone.
+  fs.syncs.length = 0;
+  const existing = await new FileStorage({ directory: "/data/a/root" }, fs).open("p", "b");
+  assert.deepEqual(fs.syncs, [
+    "fsync /data/a/root/p/62",
+    "syncDir /data/a/root/p",
+    "syncDir /data/a/root",
+  ]);
+  await existing.blob.close();
+});
+
+/** A file port over `data` whose calls record the lengths they are given. */
+function recordingFile(data: Uint8Array, calls: number[]): FilePort {
+  return {
+    size: () => data.length,
+    read: (buf, position) => {
+      calls.push(buf.length);
+      const n = Math.max(0, Math.min(buf.length, data.length - position));
+      buf.set(data.subarray(position, position + n));
+      return n;
+    },
+    write: (buf, position) => {
+      calls.push(buf.length);
+      data.set(buf, position);
+      return buf.length;
+    },
+    writev: (bufs, position) => {
+      const n = bufs.reduce((sum, b) => sum + b.length, 0);
+      calls.push(n);
+      for (const b of bufs) data.set(b, position), position += b.length;
+      return n;
+    },
+    truncate: () => {},
+    datasync: () => Promise.resolve(),
+    fsync: () => Promise.resolve(),
+    close: () => {},
+  };
+}
+
+test("readInto, writeFully, writevFully: no port call moves more than maxIo bytes", () => {
+  const MiB = 1 << 20;
+  assert.equal(MAX_IO, 1 << 30); // the limit every real call is held to
+  const data = new Uint8Array(3 * MiB + 5).map((_, i) => i * 7);
+  const calls: number[] = [];
+  const buf = new Uint8Array(3 * MiB + 100);
+  // Reads a 3 MiB + 100 buffer from position 0 of a 3 MiB + 5 file: four calls
+  // of at most 1 MiB (the last one short at end of file), then one that reads 0.
+  assert.equal(readInto(recordingFile(data, calls), buf, 0, MiB), data.length);
+  assert.deepEqual(calls, [MiB, MiB, MiB, 100, 95]);
+  assertBytes(buf.subarray(0, data.length), data);
+  // The default limit keeps a whole 3 MiB read in one call.
+  calls.length = 0;
+  assert.equal(readInto(recordingFile(data, calls), buf.subarray(0, 3 * MiB), 5), 3 * MiB);
+  assert.deepEqual(calls, [3 * MiB]);
+
+  const out = new Uint8Array(3 * MiB + 5);
+  calls.length = 0;
+  writeFully(recordingFile(out, calls), data, 0, undefined, MiB);
+  assert.deepEqual(calls, [MiB, MiB, MiB, 5]);
+  assertBytes(out, data);
+
+  // pwritev batches stop at maxIo bytes; a chunk larger than that is written alone, in pieces.
+  const chunks = [
+    data.subarray(0, MiB / 2),
+    data.subarray(MiB / 2, MiB),
+    data.subarray(MiB, 3 * MiB + 5),
+  ];
+  const vout = new Uint8Array(3 * MiB + 5);
+  calls.length = 0;
+  let progress = 0;
+  writevFully(
+    recordingFile(vout, calls) as Required<FilePort>,
+    chunks,
+    0,
+    (n) => progress += n,
+    MiB,
+  );
+  assert.deepEqual(calls, [MiB, MiB, MiB, 5]);
+  assert.equal(progress, data.length);
+  assertBytes(vout, data);
 });
