@@ -87,27 +87,89 @@ export interface BlobFile {
   header: HeaderClass;
 }
 
+/** What kind of non-file an entry is, for an error message. */
+function kind(st: fs.Stats): string {
+  if (st.isSymbolicLink()) return "a symbolic link";
+  if (st.isFIFO()) return "a FIFO";
+  if (st.isDirectory()) return "a directory";
+  if (st.isSocket()) return "a socket";
+  if (st.isCharacterDevice() || st.isBlockDevice()) return "a device";
+  return "not a regular file";
+}
+
+/** Why a path was not opened: it is not a regular file. */
+class NotAFile extends Error {
+  constructor(st: fs.Stats) {
+    const what = kind(st);
+    super(what.startsWith("not ") ? what : `not a regular file (${what})`);
+  }
+}
+
+// Where the OS has them (Linux, macOS): never follow a final symbolic link,
+// never wait for a FIFO's writer. 0 elsewhere.
+const SAFE_OPEN = fs.constants.O_RDONLY | (fs.constants.O_NOFOLLOW ?? 0) |
+  (fs.constants.O_NONBLOCK ?? 0);
+
+/**
+ * Opens a blob file for reading without ever blocking or following a link:
+ * `lstat` first and refuse anything but a regular file (a symbolic link, FIFO,
+ * directory, socket, device) without opening it; then open with `O_NOFOLLOW |
+ * O_NONBLOCK` and `fstat`, refusing (after closing) whatever was swapped in
+ * between.
+ *
+ * @param path The file.
+ * @returns The open file descriptor; the caller closes it.
+ * @throws An `Error` saying what the path is when it is not a regular file,
+ * or the OS error.
+ */
+export function openBlobFile(path: string): number {
+  const before = fs.lstatSync(path);
+  if (!before.isFile()) throw new NotAFile(before);
+  const fd = fs.openSync(path, SAFE_OPEN);
+  try {
+    const after = fs.fstatSync(fd);
+    if (!after.isFile()) throw new NotAFile(after);
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+  return fd;
+}
+
+/**
+ * Reads the header (its first 4096 bytes at most) and size of an open blob file.
+ *
+ * @param fd A file descriptor from {@linkcode openBlobFile}.
+ * @returns Its size and classified header.
+ * @throws The OS error when the file cannot be read.
+ */
+export function readHeaderFd(fd: number): BlobFile {
+  const fileSize = fs.fstatSync(fd).size;
+  const head = new Uint8Array(Math.min(fileSize, HEADER_SIZE_V1));
+  let n = 0;
+  for (let r = 1; n < head.length && r > 0; n += r) {
+    r = fs.readSync(fd, head, n, head.length - n, n);
+  }
+  const header = classifyHeader(head.subarray(0, n), fileSize);
+  const offset = "layout" in header ? dataOffset(header.layout) : HEADER_SIZE;
+  const reset = header.status === "short" || header.status === "torn";
+  return { dataOffset: offset, size: reset ? 0 : Math.max(0, fileSize - offset), header };
+}
+
 /**
  * Reads a blob file's header (its first 4096 bytes at most) and size, and
- * nothing else.
+ * nothing else. Opened by {@linkcode openBlobFile}: never blocks on a FIFO,
+ * never follows a symbolic link.
  *
  * @param path The file.
  * @returns Its size and classified header.
- * @throws The OS error when the file cannot be opened or read.
+ * @throws An `Error` when `path` is not a regular file, or the OS error when
+ * the file cannot be opened or read.
  */
 export function readHeader(path: string): BlobFile {
-  const fd = fs.openSync(path, "r");
+  const fd = openBlobFile(path);
   try {
-    const fileSize = fs.fstatSync(fd).size;
-    const head = new Uint8Array(Math.min(fileSize, HEADER_SIZE_V1));
-    let n = 0;
-    for (let r = 1; n < head.length && r > 0; n += r) {
-      r = fs.readSync(fd, head, n, head.length - n, n);
-    }
-    const header = classifyHeader(head.subarray(0, n), fileSize);
-    const offset = "layout" in header ? dataOffset(header.layout) : HEADER_SIZE;
-    const reset = header.status === "short" || header.status === "torn";
-    return { dataOffset: offset, size: reset ? 0 : Math.max(0, fileSize - offset), header };
+    return readHeaderFd(fd);
   } finally {
     fs.closeSync(fd);
   }

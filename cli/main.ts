@@ -43,7 +43,7 @@ import process from "node:process";
 import { blobNameBytes, fromHex, isPartitionName, toHex } from "../core/names.ts";
 import type { VersionRange } from "../core/types.ts";
 import { parseCommandLine, UsageError } from "./args.ts";
-import { inspectDirectory, problems, readHeader } from "./inspect.ts";
+import { inspectDirectory, openBlobFile, problems, readHeaderFd } from "./inspect.ts";
 import { main as workload } from "./workload.ts";
 import { VERSION } from "./_version.ts";
 
@@ -64,14 +64,20 @@ commands:
   bench [options]                  run the workload harness in a temporary directory
 
 Options take '--name value' or '--name=value'; after '--' every argument is
-positional. Run 'blobrt <command> --help' for a command's options.`,
+positional. Run 'blobrt <command> --help' for a command's options.
+
+Names are printed so they cannot drive the terminal: control characters
+become \\xHH (C0, DEL) or \\uHHHH (C1, lone surrogates) and a backslash
+becomes \\\\; --json output is exact JSON (C1 and DEL as \\u escapes too).
+cat never opens a symbolic link, FIFO or other non-regular file.`,
   inspect: `usage: blobrt inspect <dir> [--json]
 
 One row per blob: partition, name (lowercase hex, and the text when it is
 printable UTF-8), header layout (v0: 8-byte CWIC header, v1: 4096-byte CWIK
 header; - when the magic names neither), logical size, blob version, header
-status; totals at the end.
---json prints the same as one JSON object.`,
+status; totals at the end. Foreign entries follow, one line each.
+Control characters in names print as \\xHH or \\uHHHH, a backslash as \\\\
+(see blobrt --help); --json prints the same as one JSON object, names exact.`,
   verify: `usage: blobrt verify <dir> [--versions MIN..MAX] [--json]
 
 Checks every partition and blob: foreign entries, invalid partition names,
@@ -79,7 +85,8 @@ non-hex names, short files, torn creations (both of which open resets), bad
 magic, bad runtime version, and for V1 headers a bad checksum, a truncated
 header region or non-zero padding, and (with
 --versions) blob versions outside MIN..MAX (inclusive). Prints each problem
-with its partition and hex name. Exits 0 when all is sound, 1 otherwise.
+with its partition and hex name (control characters as \\xHH or \\uHHHH, a
+backslash as \\\\). Exits 0 when all is sound, 1 otherwise.
 --json prints one JSON object instead: { ok, partitions, blobs, problems },
 where problems is a list of { partition?, entry, problem }. Never writes.`,
   cat: `usage: blobrt cat <dir> <partition> <name> [--offset N] [--length N] [--hex]
@@ -90,7 +97,9 @@ v1) to stdout.
 that starts with '-' goes after '--' (blobrt cat <dir> p -- --name).
 --offset N   start at logical byte N (default 0)
 --length N   write N bytes (default: to the end)
---hex        write lowercase hex instead of raw bytes`,
+--hex        write lowercase hex instead of raw bytes
+The blob must be a regular file: a symbolic link, FIFO, directory or socket
+is refused (exit 1) without being opened or followed.`,
   bench: `usage: blobrt bench [--workload NAME|all] [--driver default|node|deno|bun|memory]
                     [--io-size N] [--inflight N] [--file-size N] [--duration S]
                     [--dir PATH] [--cache warm|cold] [--anchors|--no-anchors] [--json]
@@ -173,6 +182,44 @@ function onlyDirectory(command: Command, positionals: string[]): string {
   return directory(dir);
 }
 
+/** `code` in lowercase hex, zero-padded to `digits` digits. */
+const hexOf = (code: number, digits: number) => code.toString(16).padStart(digits, "0");
+
+/**
+ * Text for a human: a backslash becomes `\\`, C0 controls and DEL `\xHH`,
+ * C1 controls and lone surrogates `\uHHHH`; everything else (printable
+ * Unicode) stays. Foreign names then cannot drive the terminal, and stay
+ * unambiguous.
+ */
+function visible(text: string): string {
+  return text.replace(
+    // deno-lint-ignore no-control-regex
+    /[\\\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    (c) => {
+      const code = c.charCodeAt(0);
+      if (c === "\\") return "\\\\";
+      return code < 0x80 ? `\\x${hexOf(code, 2)}` : `\\u${hexOf(code, 4)}`;
+    },
+  );
+}
+
+/**
+ * `JSON.stringify(value, null, 2)`, with DEL and C1 controls (which JSON
+ * allows raw, and some terminals obey) written as `\u` escapes: still exact
+ * JSON, `JSON.parse` gives back the same strings.
+ */
+function json(value: unknown): string {
+  return JSON.stringify(value, null, 2).replace(
+    /[\u007f-\u009f]/g,
+    (c) => `\\u${hexOf(c.charCodeAt(0), 4)}`,
+  );
+}
+
+/** `partition/entry: problem`, or `entry: problem` outside partitions, for a human. */
+function where(p: { partition?: string; entry: string }): string {
+  return `${p.partition === undefined ? "" : visible(p.partition) + "/"}${visible(p.entry)}`;
+}
+
 /** Rows of cells, left-aligned in columns two spaces apart. */
 function table(rows: string[][]): string[] {
   const widths: number[] = [];
@@ -192,22 +239,22 @@ function inspect(args: string[], out: (s: string) => void): number {
     problems: problems(report).length,
   };
   if (values.json) {
-    out(JSON.stringify({ ...report, totals }, null, 2));
+    out(json({ ...report, totals }));
     return 0;
   }
   const rows = report.blobs.map((b) => [
-    b.partition,
-    b.hex,
+    visible(b.partition),
+    visible(b.hex),
     b.text === undefined ? "" : JSON.stringify(b.text),
     b.layout ?? "-",
     String(b.size),
     b.version === undefined ? "-" : String(b.version),
-    b.status,
+    visible(b.status),
   ]);
   const heading = ["PARTITION", "NAME (HEX)", "TEXT", "LAYOUT", "SIZE", "VERSION", "STATUS"];
   table([heading, ...rows]).forEach(out);
   for (const f of report.foreign) {
-    out(`foreign: ${f.partition === undefined ? "" : f.partition + "/"}${f.entry}: ${f.problem}`);
+    out(`foreign: ${where(f)}: ${visible(f.problem)}`);
   }
   out(
     `total: ${totals.partitions} partitions, ${totals.blobs} blobs, ${totals.bytes} bytes, ${totals.problems} problems`,
@@ -229,20 +276,16 @@ function verify(args: string[], out: (s: string) => void): number {
   const found = problems(report, versions);
   if (values.json) {
     const { partitions, blobs } = report;
-    out(JSON.stringify(
-      {
-        ok: found.length === 0,
-        partitions: partitions.length,
-        blobs: blobs.length,
-        problems: found,
-      },
-      null,
-      2,
-    ));
+    out(json({
+      ok: found.length === 0,
+      partitions: partitions.length,
+      blobs: blobs.length,
+      problems: found,
+    }));
     return found.length === 0 ? 0 : 1;
   }
   for (const p of found) {
-    out(`${p.partition === undefined ? "" : p.partition + "/"}${p.entry}: ${p.problem}`);
+    out(`${where(p)}: ${visible(p.problem)}`);
   }
   out(
     found.length === 0
@@ -275,26 +318,33 @@ function cat(args: string[], write: (b: Uint8Array) => void, err: (s: string) =>
   const length = count(values.length, "--length");
   const hex = toHex(name);
   const path = `${dir}/${partition}/${hex}`;
-  let blob;
+  let fd;
   try {
-    blob = readHeader(path);
+    // lstat, then O_NOFOLLOW | O_NONBLOCK and fstat: a link, FIFO, … is refused unopened.
+    fd = openBlobFile(path);
   } catch (e) {
     err(`blobrt: cannot read ${partition}/${hex}: ${(e as Error).message}`);
     return 1;
   }
-  if (blob.header.status !== "ok") {
-    err(`blobrt: ${partition}/${hex} has no valid header (${blob.header.status})`);
-    return 1;
-  }
-  const end = length === undefined ? blob.size : offset + length;
-  if (offset > blob.size || end > blob.size) {
-    err(
-      `blobrt: ${partition}/${hex}: range ${offset}..${end} is past the end (${blob.size} bytes)`,
-    );
-    return 1;
-  }
-  const fd = fs.openSync(path, "r");
   try {
+    let blob;
+    try {
+      blob = readHeaderFd(fd);
+    } catch (e) {
+      err(`blobrt: cannot read ${partition}/${hex}: ${(e as Error).message}`);
+      return 1;
+    }
+    if (blob.header.status !== "ok") {
+      err(`blobrt: ${partition}/${hex} has no valid header (${blob.header.status})`);
+      return 1;
+    }
+    const end = length === undefined ? blob.size : offset + length;
+    if (offset > blob.size || end > blob.size) {
+      err(
+        `blobrt: ${partition}/${hex}: range ${offset}..${end} is past the end (${blob.size} bytes)`,
+      );
+      return 1;
+    }
     const chunk = new Uint8Array(Math.min(1 << 20, Math.max(1, end - offset)));
     for (let at = offset; at < end;) {
       const position = blob.dataOffset + at;
@@ -340,7 +390,9 @@ export async function main(
   } = {},
 ): Promise<number> {
   const out = io.out ?? ((s: string) => process.stdout.write(s + "\n"));
-  const err = io.err ?? ((s: string) => process.stderr.write(s + "\n"));
+  const rawErr = io.err ?? ((s: string) => process.stderr.write(s + "\n"));
+  // Error lines echo arguments and file names: never raw control characters.
+  const err = (s: string) => rawErr(visible(s));
   const write = io.write ?? ((b: Uint8Array) => process.stdout.write(b));
   const [command, ...rest] = args;
   try {

@@ -8,8 +8,9 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import { join } from "node:path";
 import { Buffer } from "node:buffer";
+import { spawnSync } from "node:child_process";
 import { tempDir } from "./fs_fixture.ts";
-import { type RunResult, runScript } from "./spawn.ts";
+import { isDeno, type RunResult, runScript } from "./spawn.ts";
 import { crc32c } from "../core/crc32c.ts";
 
 const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
@@ -519,6 +520,117 @@ test("cli: cat reads a V1 blob's logical bytes from file byte 4096", async () =>
     const padding = run("cat", dir, "p", "hex:00");
     assert.equal(padding.code, 1);
     assert.equal(padding.stderr, "blobrt: p/00 has no valid header (bad padding)\n");
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+/** `run`, killed after `ms`: `timedOut` says whether it had to be. */
+/** Runs the CLI, killed after `ms`: a command that blocks shows as `timedOut`. */
+const runWithin = (ms: number, ...args: string[]): RunResult =>
+  runScript(CLI, args, { timeoutMs: ms });
+
+const hasMkfifo = spawnSync("mkfifo", ["--version"]).error === undefined;
+
+test(
+  "cli: cat refuses a FIFO blob at once (never waits for a writer); inspect and verify finish",
+  { skip: hasMkfifo ? false : "no mkfifo command here" },
+  async () => {
+    const dir = await tempDir();
+    try {
+      fs.mkdirSync(join(dir, "p"));
+      const made = spawnSync("mkfifo", [join(dir, "p", "6869")]);
+      assert.equal(made.status, 0, String(made.stderr));
+      const c = runWithin(10_000, "cat", dir, "p", "hi");
+      assert.equal(c.timedOut, false, "cat blocked on the FIFO");
+      assert.equal(c.code, 1);
+      assert.equal(c.raw.length, 0);
+      assert.equal(c.stderr, "blobrt: cannot read p/6869: not a regular file (a FIFO)\n");
+      const i = runWithin(10_000, "inspect", dir);
+      assert.equal(i.timedOut, false, "inspect blocked on the FIFO");
+      assert.equal(i.code, 0, i.stderr);
+      assert.match(i.stdout, /^foreign: p\/6869: not a file$/m);
+      const v = runWithin(10_000, "verify", dir);
+      assert.equal(v.timedOut, false, "verify blocked on the FIFO");
+      assert.equal(v.code, 1);
+      assert.deepEqual(v.stdout.trim().split("\n"), [
+        "p/6869: not a file",
+        "1 problems in 1 partitions, 0 blobs",
+      ]);
+    } finally {
+      fs.rmSync(dir, { recursive: true, force: true });
+    }
+  },
+);
+
+test("cli: cat refuses a symlinked blob and never prints its target", async () => {
+  const dir = await tempDir();
+  const outside = await tempDir();
+  try {
+    fs.mkdirSync(join(dir, "p"));
+    const target = join(outside, "secret");
+    // A valid blob, so only the link itself stops cat.
+    fs.writeFileSync(
+      target,
+      new Uint8Array([...header(1), ...new TextEncoder().encode("TOPSECRET")]),
+    );
+    fs.symlinkSync(target, join(dir, "p", "6869"));
+    const c = runWithin(10_000, "cat", dir, "p", "hi");
+    assert.equal(c.timedOut, false);
+    assert.equal(c.code, 1);
+    assert.equal(c.raw.length, 0);
+    assert.doesNotMatch(c.stdout + c.stderr, /TOPSECRET/);
+    assert.equal(c.stderr, "blobrt: cannot read p/6869: not a regular file (a symbolic link)\n");
+    const v = run("verify", dir);
+    assert.equal(v.code, 1);
+    assert.match(v.stdout, /^p\/6869: not a file$/m);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(outside, { recursive: true, force: true });
+  }
+});
+
+test("cli: control characters in names are escaped for humans, exact in --json", async () => {
+  const dir = await tempDir();
+  try {
+    fs.mkdirSync(join(dir, "p"));
+    const name = "\x1b[31mred\u009b2J\\x1b";
+    fs.writeFileSync(join(dir, "p", name), "x");
+    fs.writeFileSync(join(dir, "p", "6869"), new Uint8Array(header(1)));
+    fs.mkdirSync(join(dir, "q\u009bq"));
+    const shown = "p/\\x1b[31mred\\u009b2J\\\\x1b: not a lowercase hex blob name";
+    const shownPartition = "q\\u009bq: not a valid partition name";
+    // ESC, any other C0 control but newline, DEL, or a C1 control (U+0080..U+009F).
+    // deno-lint-ignore no-control-regex
+    const raw = /[\x00-\x09\x0b-\x1f\x7f\u0080-\u009f]/;
+    const i = run("inspect", dir);
+    assert.equal(i.code, 0, i.stderr);
+    assert.doesNotMatch(i.stdout, raw);
+    assert.ok(!i.raw.includes(0x1b), "a raw ESC byte");
+    assert.ok(i.stdout.split("\n").includes(`foreign: ${shown}`), i.stdout);
+    assert.ok(i.stdout.split("\n").includes(`foreign: ${shownPartition}`), i.stdout);
+    const v = run("verify", dir);
+    assert.equal(v.code, 1);
+    assert.doesNotMatch(v.stdout, raw);
+    assert.ok(!v.raw.includes(0x1b), "a raw ESC byte");
+    assert.deepEqual(v.stdout.trim().split("\n"), [
+      shown,
+      shownPartition,
+      "2 problems in 1 partitions, 1 blobs",
+    ]);
+    for (const command of ["inspect", "verify"]) {
+      const j = run(command, dir, "--json");
+      assert.doesNotMatch(j.stdout, raw, command);
+      const parsed = JSON.parse(j.stdout);
+      const entries = (command === "inspect" ? parsed.foreign : parsed.problems)
+        .map((p: { entry: string }) => p.entry);
+      assert.deepEqual(entries, [name, "q\u009bq"], command);
+    }
+    // An argument echoed in an error is escaped too.
+    const c = run("cat", join(dir, "no\x1b[2J"), "p", "hi");
+    assert.equal(c.code, 2);
+    assert.ok(!c.stderr.includes("\x1b"), "a raw ESC in stderr");
+    assert.match(c.stderr, /no\\x1b\[2J/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
   }

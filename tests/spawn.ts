@@ -21,16 +21,19 @@ export interface RunResult {
   stdout: string;
   /** Standard error as text. */
   stderr: string;
+  /** Whether it was killed for running past `timeoutMs`. */
+  timedOut: boolean;
 }
 
 /**
  * Runs `script` with `args` under this runtime: `deno run -A [denoFlags] script`
- * or `bun script`, in `cwd` (default: the current directory).
+ * or `bun script`, in `cwd` (default: the current directory), killed after
+ * `timeoutMs` if given.
  */
 export function runScript(
   script: string,
   args: string[] = [],
-  options: { cwd?: string; denoFlags?: string[] } = {},
+  options: { cwd?: string; denoFlags?: string[]; timeoutMs?: number } = {},
 ): RunResult {
   const argv = isDeno
     ? ["run", "-A", ...(options.denoFlags ?? []), script, ...args]
@@ -38,13 +41,15 @@ export function runScript(
   const r = spawnSync(process.execPath, argv, {
     encoding: "buffer",
     cwd: options.cwd,
+    timeout: options.timeoutMs,
     env: { ...process.env, NO_COLOR: "1" },
   });
-  const raw = new Uint8Array(r.stdout);
+  const raw = new Uint8Array(r.stdout ?? []);
   return {
     code: r.status ?? -1,
     raw,
     stdout: new TextDecoder().decode(raw),
-    stderr: String(r.stderr),
+    stderr: String(r.stderr ?? ""),
+    timedOut: r.signal !== null || (r.error as { code?: string } | undefined)?.code === "ETIMEDOUT",
   };
 }
