@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Buffer } from "node:buffer";
 import { spawnSync } from "node:child_process";
 import { tempDir } from "./fs_fixture.ts";
-import { isDeno, type RunResult, runScript } from "./spawn.ts";
+import { type RunResult, runScript } from "./spawn.ts";
 import { crc32c } from "../core/crc32c.ts";
 
 const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
