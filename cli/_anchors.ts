@@ -4,7 +4,8 @@
  * package, so that a run says what blobrt costs over the floor in this process.
  *
  * - `sync`: `fs.readSync`/`fs.writeSync` with explicit positions on one fd,
- *   each call inside an `async` function (awaited per operation, as blobrt's are);
+ *   each call inside an `async` function (awaited per operation, as blobrt's are),
+ *   each read into a fresh buffer (blobrt's reads are `readAt`, which returns one);
  * - `promises`: `fs.promises`, one `FileHandle` per operation in flight;
  * - `random-access-file`: the npm package (a devDependency), loaded on first
  *   use; "n/a" with the reason when it does not load or work here.
@@ -56,14 +57,13 @@ function short(what: string, got: number, want: number): Error {
 const sync: Anchor = {
   name: "sync",
   label: "node:fs sync",
-  open(path, base, inflight, size) {
+  open(path, base) {
     const fd = fs.openSync(path, "r+");
-    const buffers = Array.from({ length: inflight }, () => new Uint8Array(size));
     return Promise.resolve({
-      io: (w) => {
-        const buf = buffers[w] ?? new Uint8Array(size);
+      io: () => {
         return {
           read: async (position, n) => {
+            const buf = new Uint8Array(n);
             const got = fs.readSync(fd, buf, 0, n, base + position);
             if (got !== n) throw short("readSync", got, n);
           },
