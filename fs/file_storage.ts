@@ -297,6 +297,8 @@ export class FileStorage implements Storage {
         : undefined;
       throw new StorageError("BlobOpenFailed", { partition, blob: hex, reason, cause });
     }
+    /** Set while this open writes a fresh header: on failure, the file goes. */
+    let creating = false;
     try {
       const rawLength = file.size();
       const raw = new Uint8Array(Math.min(rawLength, HEADER_SIZE_V1));
@@ -318,6 +320,7 @@ export class FileStorage implements Storage {
         // New, short or torn: create it afresh. The directories come first, so
         // that a parseable header always means durable directory entries; the
         // truncation keeps a torn write from splicing old bytes into a header.
+        creating = true;
         await this.#fs.syncDir(dir);
         await this.#fs.syncDir(this.#root);
         const region = createHeader(this.#layout, versions.max);
@@ -340,6 +343,10 @@ export class FileStorage implements Storage {
       return openedBlob(blob, size, version);
     } catch (err) {
       file.close();
+      // A creation (or reset of a short or torn file) that failed leaves no
+      // blob for scan to list; a file it could not remove holds no valid
+      // header or one that the next open makes durable.
+      if (creating) await this.#fs.removeFile(join(dir, hex)).catch(() => {});
       if (err instanceof StorageError) throw err;
       throw new StorageError("BlobOpenFailed", { partition, blob: hex, cause: err });
     }

@@ -237,13 +237,14 @@ test("FileStorage: an open whose fsync fails rejects, and the next open fsyncs a
   await opened.blob.close();
 });
 
-test("FileStorage: a header written by a creation whose fsync failed is made durable by the next open", async () => {
+test("FileStorage: a creation whose fsync failed leaves no blob, and the next open creates it durably", async () => {
   const fs = new ChoppyFs(1 << 30);
   fs.dirs.add("/root");
   const storage = new FileStorage({ directory: "/root" }, fs);
   fs.failNextFsync = Object.assign(new Error("injected"), { code: "EIO" });
   await assert.rejects(storage.open("p", "b"), { code: "BlobOpenFailed" });
-  assertBytes(fs.files.get("/root/p/62")!.data, v0([])); // the header is there, not durable
+  assert.equal(fs.files.has("/root/p/62"), false, "the half-created file is removed");
+  assert.deepEqual(await storage.scan("p"), []);
   fs.syncs.length = 0;
   const opened = await storage.open("p", "b");
   assert.ok(fs.syncs.includes("fsync /root/p/62"), fs.syncs.join(", "));
