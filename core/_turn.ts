@@ -21,7 +21,7 @@
  * Deno fires a 1 ms interval about every 2 ms; 3 ms keeps a timer's gap under
  * 10 ms there with room to spare.
  */
-export const TURN_BUDGET_MS = 3;
+const TURN_BUDGET_MS = 3;
 
 /**
  * Reading the clock costs 50–150 ns (Deno's `performance.now()` is the

@@ -48,9 +48,9 @@ const WRITEV_BATCH = 1024;
  * (a few milliseconds into new pages) and spends from the event-loop budget.
  * Also keeps every port call far below the 2 GiB that `node:fs` refuses.
  */
-export const WRITE_PIECE = 1 << 20;
+const WRITE_PIECE = 1 << 20;
 /** While a handle's reads go to the pool, one read in this many milliseconds probes synchronously. */
-export const PROBE_MS = 5;
+const PROBE_MS = 5;
 /**
  * Timing mode times one hot read in this many (and every read of
  * {@linkcode SAMPLE_FROM} bytes or more): a clock read costs up to 150 ns on
