@@ -17,6 +17,7 @@ import {
   type HeaderClass,
 } from "../core/header.ts";
 import { fromHex, isPartitionName } from "../core/names.ts";
+import { LOCK_FILE } from "../fs/_dir_lock.ts";
 import type { VersionRange } from "../core/types.ts";
 
 /** One blob file found by {@linkcode inspectDirectory}. */
@@ -216,6 +217,7 @@ const byName = (a: fs.Dirent, b: fs.Dirent) => a.name < b.name ? -1 : a.name > b
 export function inspectDirectory(dir: string): DirectoryReport {
   const report: DirectoryReport = { partitions: [], blobs: [], foreign: [] };
   for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort(byName)) {
+    if (entry.name === LOCK_FILE && entry.isFile()) continue; // a running storage's lock
     if (!entry.isDirectory()) {
       report.foreign.push({ entry: entry.name, problem: "not a partition directory" });
       continue;

@@ -67,8 +67,10 @@ Options take '--name value' or '--name=value'; after '--' every argument is
 positional. Run 'blobrt <command> --help' for a command's options.
 
 Names are printed so they cannot drive the terminal: control characters
-become \\xHH (C0, DEL) or \\uHHHH (C1, lone surrogates) and a backslash
-becomes \\\\; --json output is exact JSON (C1 and DEL as \\u escapes too).
+become \\xHH (C0, DEL) or \\uHHHH (C1, bidirectional controls, lone
+surrogates) and a backslash becomes \\\\; --json output is exact JSON (C1,
+DEL and bidirectional controls as \\u escapes too). The lock file a running
+storage keeps in its directory (.blobrt-lock) is not a foreign entry.
 cat never opens a symbolic link, FIFO or other non-regular file.`,
   inspect: `usage: blobrt inspect <dir> [--json]
 
@@ -194,7 +196,7 @@ const hexOf = (code: number, digits: number) => code.toString(16).padStart(digit
 function visible(text: string): string {
   return text.replace(
     // deno-lint-ignore no-control-regex
-    /[\\\u0000-\u001f\u007f-\u009f]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
+    /[\\\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
     (c) => {
       const code = c.charCodeAt(0);
       if (c === "\\") return "\\\\";
@@ -210,7 +212,7 @@ function visible(text: string): string {
  */
 function json(value: unknown): string {
   return JSON.stringify(value, null, 2).replace(
-    /[\u007f-\u009f]/g,
+    /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
     (c) => `\\u${hexOf(c.charCodeAt(0), 4)}`,
   );
 }

@@ -42,7 +42,8 @@ export type StorageErrorCode =
   | "ReadFailed"
   | "WriteFailed"
   | "Closed"
-  | "Io";
+  | "Io"
+  | "StorageLocked";
 
 /** The fields a {@linkcode StorageError} carries, where they apply. */
 export interface StorageErrorDetails {
@@ -102,6 +103,8 @@ function render(code: StorageErrorCode, d: StorageErrorDetails): string {
       return "closed";
     case "Io":
       return `io error: ${io}`;
+    case "StorageLocked":
+      return `storage locked: ${d.reason ?? "another process holds the directory"}`;
   }
 }
 

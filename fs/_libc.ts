@@ -17,7 +17,11 @@
 export interface Libc {
   /** Drops the file's clean pages from the page cache; 0 on success. */
   fadviseDontNeed(fd: number): number;
+  /** `flock(fd, LOCK_EX | LOCK_NB)`: 0 when taken, -1 when another open file holds it. */
+  flockExclusive(fd: number): number;
 }
+
+const LOCK_EX_NB = 2 | 4;
 
 const POSIX_FADV_DONTNEED = 4;
 const LIBC_NAMES = ["libc.so.6", "libc.so"];
@@ -45,10 +49,13 @@ function fromDeno(deno: DenoFfi): Libc | undefined {
     try {
       const { symbols } = deno.dlopen(name, {
         posix_fadvise: { parameters: ["i32", "i64", "i64", "i32"], result: "i32" },
+        flock: { parameters: ["i32", "i32"], result: "i32" },
       });
       const fadvise = symbols.posix_fadvise!;
+      const flock = symbols.flock!;
       return {
         fadviseDontNeed: (fd) => Number(fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)),
+        flockExclusive: (fd) => Number(flock(fd, LOCK_EX_NB)),
       };
     } catch {
       // try the next name
@@ -62,10 +69,13 @@ function fromBun(ffi: BunFfi): Libc | undefined {
     try {
       const { symbols } = ffi.dlopen(name, {
         posix_fadvise: { args: ["i32", "i64", "i64", "i32"], returns: "i32" },
+        flock: { args: ["i32", "i32"], returns: "i32" },
       });
       const fadvise = symbols.posix_fadvise!;
+      const flock = symbols.flock!;
       return {
         fadviseDontNeed: (fd) => Number(fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)),
+        flockExclusive: (fd) => Number(flock(fd, LOCK_EX_NB)),
       };
     } catch {
       // try the next name

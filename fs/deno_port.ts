@@ -29,6 +29,7 @@
  */
 
 import { errorCode, type FilePort, type FileSystemPort, NOT_REGULAR, portError } from "./port.ts";
+import { lockDirectory } from "./_dir_lock.ts";
 
 /** The slice of `Deno.FsFile` this port uses. */
 interface DenoFile {
@@ -157,6 +158,7 @@ export const denoFileSystem: FileSystemPort = {
     }
   },
   removeFile: async (path) => await deno().remove(path),
+  lock: lockDirectory,
   kind: async (path) => {
     const st = await lstat(path);
     if (st === undefined) return "missing";

@@ -67,7 +67,7 @@ import type { BlobName, OpenedBlob, OpenOptions, Storage } from "../core/types.t
 import { FileBlob, readInto, type ReadIo, writeFully } from "./_file_blob.ts";
 import { ReadPool } from "./_read_pool.ts";
 import { detectRuntime } from "../core/_runtime.ts";
-import { errorCode, type FilePort, type FileSystemPort, NOT_REGULAR } from "./port.ts";
+import { errorCode, type FilePort, type FileSystemPort, LOCKED, NOT_REGULAR } from "./port.ts";
 
 /**
  * Options of every filesystem driver.
@@ -176,6 +176,8 @@ export class FileStorage implements Storage {
    * still need an fsync; `undefined` until the first `open` looks.
    */
   #rootParents: string[] | undefined;
+  /** Whether this storage holds (shares) its process's lock on the root. */
+  #locked = false;
 
   /**
    * Creates the storage; nothing touches the disk until the first operation.
@@ -266,6 +268,7 @@ export class FileStorage implements Storage {
       // (mkdir accepts a link to a directory as the directory).
       refuseLink(partition, hex, await this.#fs.kind?.(dir));
       this.#rootParents ??= await this.#missingAncestors();
+      await this.#lock(partition, hex, true);
       await this.#fs.mkdir(dir);
       // The root and any parents that mkdir created: their entries made durable.
       while (this.#rootParents.length > 0) {
@@ -354,6 +357,7 @@ export class FileStorage implements Storage {
 
   async #remove(partition: string, hex: string | undefined): Promise<void> {
     const dir = join(this.#root, partition);
+    await this.#lock(partition, hex, false);
     await this.#checkPartition(partition, dir, hex);
     if (hex === undefined) {
       try {
@@ -404,6 +408,38 @@ export class FileStorage implements Storage {
    * the root and of each missing ancestor, nearest the filesystem root first.
    * Empty when the root exists (a symbolic link to a directory included).
    */
+  /**
+   * Takes the process's lock on the root at this storage's first operation
+   * (with `create`, making the root first). Without a root there is nothing to
+   * lock, and a `remove` or `scan` touches nothing.
+   */
+  async #lock(partition: string, blob: string | undefined, create: boolean): Promise<void> {
+    if (this.#locked || this.#fs.lock === undefined) return;
+    try {
+      if (create) await this.#fs.mkdir(this.#root);
+      await this.#fs.lock(this.#root);
+      this.#locked = true;
+    } catch (cause) {
+      if (cause instanceof StorageError) throw cause;
+      const code = errorCode(cause);
+      if (code === "ENOENT" && !create) return;
+      if (code === LOCKED) {
+        const reason = (cause as Error).message;
+        throw new StorageError("StorageLocked", { partition, blob, reason, cause });
+      }
+      const reason = code === "ENOTDIR" || code === "EEXIST"
+        ? "the storage directory is not a directory"
+        : undefined;
+      // Making the root is part of creating the partition; otherwise the root failed us.
+      throw new StorageError(create ? "PartitionCreationFailed" : "Io", {
+        partition,
+        blob,
+        reason,
+        cause,
+      });
+    }
+  }
+
   async #missingAncestors(): Promise<string[]> {
     const parents: string[] = [];
     for (let path = trimSlashes(this.#root); !isTop(path); path = parentOf(path)) {
@@ -453,6 +489,7 @@ export class FileStorage implements Storage {
 
   async #scan(partition: string): Promise<Uint8Array<ArrayBuffer>[]> {
     const dir = join(this.#root, partition);
+    await this.#lock(partition, undefined, false);
     await this.#checkPartition(partition, dir);
     let entries;
     try {

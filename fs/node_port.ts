@@ -30,6 +30,7 @@ import {
   portError,
 } from "./port.ts";
 import { detectRuntime } from "../core/_runtime.ts";
+import { lockDirectory } from "./_dir_lock.ts";
 
 const NO_PWRITEV = detectRuntime() === "deno";
 /** `readAt` results from this size up skip zeroing. */
@@ -94,6 +95,7 @@ export const nodeFileSystem: FileSystemPort = {
     }
   },
   removeFile: (path) => fsp.unlink(path),
+  lock: lockDirectory,
   kind: async (path) => {
     let st: fs.Stats;
     try {

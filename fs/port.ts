@@ -90,6 +90,14 @@ export interface FileSystemPort {
    */
   kind?(path: string): Promise<"file" | "dir" | "symlink" | "other" | "missing">;
   /**
+   * Takes this process's exclusive lock on a storage directory, which exists;
+   * resolves at once when this process holds it already, and rejects with an
+   * error of code {@linkcode LOCKED} while another live process holds it. The
+   * lock lasts until the process exits and dies with it (SIGKILL included).
+   * Optional: without it, two processes can open the same directory.
+   */
+  lock?(directory: string): Promise<void>;
+  /**
    * Opens a regular file for reading and writing, creating it if missing.
    * It never follows a symbolic link in the last component, and never creates
    * the target of a dangling one: a symbolic link rejects with an error of
@@ -113,6 +121,12 @@ export interface FileSystemPort {
  * socket, a device): BSD's "inappropriate file type".
  */
 export const NOT_REGULAR = "EFTYPE";
+
+/**
+ * The error code a port's `lock` rejects with while another process holds
+ * the storage directory.
+ */
+export const LOCKED = "ELOCKED";
 
 /**
  * An error of `code` for `path`, as a port rejects with.

@@ -594,15 +594,17 @@ test("cli: control characters in names are escaped for humans, exact in --json",
   const dir = await tempDir();
   try {
     fs.mkdirSync(join(dir, "p"));
-    const name = "\x1b[31mred\u009b2J\\x1b";
+    const name = "\x1b[31mred\u009b2J\\x1b\u202egnp.exe";
     fs.writeFileSync(join(dir, "p", name), "x");
+    fs.writeFileSync(join(dir, ".blobrt-lock"), "1 2\n"); // a storage's lock: not foreign
     fs.writeFileSync(join(dir, "p", "6869"), new Uint8Array(header(1)));
     fs.mkdirSync(join(dir, "q\u009bq"));
-    const shown = "p/\\x1b[31mred\\u009b2J\\\\x1b: not a lowercase hex blob name";
+    const shown = "p/\\x1b[31mred\\u009b2J\\\\x1b\\u202egnp.exe: not a lowercase hex blob name";
     const shownPartition = "q\\u009bq: not a valid partition name";
-    // ESC, any other C0 control but newline, DEL, or a C1 control (U+0080..U+009F).
+    // ESC, any other C0 control but newline, DEL, a C1 control (U+0080..U+009F), or a
+    // bidirectional control (which reorders what a terminal shows).
     // deno-lint-ignore no-control-regex
-    const raw = /[\x00-\x09\x0b-\x1f\x7f\u0080-\u009f]/;
+    const raw = /[\x00-\x09\x0b-\x1f\x7f\u0080-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/;
     const i = run("inspect", dir);
     assert.equal(i.code, 0, i.stderr);
     assert.doesNotMatch(i.stdout, raw);
