@@ -57,6 +57,7 @@ export {
   checkStorage,
   checkSync,
   checkWrite,
+  insufficientLength,
 } from "./core/args.ts";
 export { openedBlob } from "./core/opened.ts";
 export {

@@ -422,3 +422,35 @@ function toReadTarget<B extends ArrayBufferLike>(target: ReadTarget<B>): IoBufsM
   }
   throw new TypeError("read target must be a Uint8Array, IoBufMut, IoBufsMut or an array of them");
 }
+
+/**
+ * The `BlobInsufficientLength` error of a read of `length` bytes at `offset`
+ * past a blob's logical `size`, saying all three.
+ *
+ * @example
+ * ```ts
+ * import { insufficientLength } from "@blobrt/storage/driver";
+ * import assert from "node:assert/strict";
+ *
+ * const err = insufficientLength({ partition: "p", blob: "62" }, 6, 10, 5);
+ * assert.equal(err.code, "BlobInsufficientLength");
+ * assert.match(err.message, /read of 10 bytes at offset 6, blob size 5/);
+ * ```
+ *
+ * @param where The blob's partition and hex name.
+ * @param offset The read's logical offset.
+ * @param length The read's length.
+ * @param size The blob's logical size.
+ * @returns The error.
+ */
+export function insufficientLength(
+  where: { partition?: string; blob?: string },
+  offset: number,
+  length: number,
+  size: number,
+): StorageError {
+  return new StorageError("BlobInsufficientLength", {
+    ...where,
+    reason: `read of ${length} bytes at offset ${offset}, blob size ${size}`,
+  });
+}

@@ -88,7 +88,7 @@ function render(code: StorageErrorCode, d: StorageErrorDetails): string {
     case "BlobSyncFailed":
       return `blob sync failed: ${where} error: ${io}`;
     case "BlobInsufficientLength":
-      return "blob insufficient length";
+      return "blob insufficient length" + (d.reason ? `: ${where} reason: ${d.reason}` : "");
     case "BlobCorrupt":
       return `blob corrupt: ${where} reason: ${d.reason ?? ""}`;
     case "BlobVersionMismatch":

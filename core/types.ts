@@ -447,7 +447,9 @@ export interface Blob extends AsyncDisposable {
    * when the promise resolves, and durable only after {@linkcode Blob.sync},
    * or at once with `{ sync: true }` (that write's bytes only: not a barrier
    * for earlier writes). The caller must not change `data` until the promise
-   * settles. A failed write may have written part of `data`.
+   * settles. A failed write may have written part of `data`, and may have
+   * grown the blob (a full disk can leave an allocated tail): the handle then
+   * takes the size the storage has, so its reads and a reopen agree on it.
    *
    * @example
    * ```ts

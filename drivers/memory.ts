@@ -40,6 +40,7 @@ import {
   checkResize,
   checkSync,
   checkWrite,
+  insufficientLength,
 } from "../core/args.ts";
 import { StorageError } from "../core/errors.ts";
 import { spendTurn } from "../core/_turn.ts";
@@ -451,7 +452,7 @@ class MemoryBlob implements Blob {
   #span(offset: number, length: number): number {
     const start = offset + this.#offset;
     if (length > 0 && start + length > this.#live.length) {
-      throw new StorageError("BlobInsufficientLength", this.#where);
+      throw insufficientLength(this.#where, offset, length, this.#live.length - this.#offset);
     }
     return start;
   }

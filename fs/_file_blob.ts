@@ -28,7 +28,14 @@
  * @module
  */
 
-import { checkRead, checkReadBuf, checkResize, checkSync, checkWrite } from "../core/args.ts";
+import {
+  checkRead,
+  checkReadBuf,
+  checkResize,
+  checkSync,
+  checkWrite,
+  insufficientLength,
+} from "../core/args.ts";
 import { StorageError } from "../core/errors.ts";
 import { IoBufMut } from "../core/io_buf_mut.ts";
 import { IoBufsMut } from "../core/io_bufs_mut.ts";
@@ -435,9 +442,17 @@ export class FileBlob implements Blob {
     if (this.#closed) throw closed(this.#where);
   }
 
+  /** The file ended before the size this handle knows (changed behind its back). */
+  #shortRead(position: number, got: number, wanted: number): StorageError {
+    return new StorageError("BlobInsufficientLength", {
+      ...this.#where,
+      reason: `the file ended after ${got} of ${wanted} bytes at file position ${position}`,
+    });
+  }
+
   #inBounds(offset: number, length: number): void {
     if (offset + this.#offset + length > this.#size) {
-      throw new StorageError("BlobInsufficientLength", this.#where);
+      throw insufficientLength(this.#where, offset, length, this.#size - this.#offset);
     }
   }
 
@@ -464,6 +479,14 @@ export class FileBlob implements Blob {
         writevFully(file as Required<FilePort>, run, position, grow);
       } else writeFully(file, coalesce(run, size), position, grow);
     } catch (cause) {
+      // A failed call may still have grown the file (a full disk can leave an
+      // allocated tail): the handle takes the file's size, so it and a reopen agree.
+      try {
+        const actual = file.size();
+        if (actual > this.#size) this.#size = actual;
+      } catch {
+        // the size is unknowable; keep what the progress reported
+      }
       throw this.#error("WriteFailed", cause);
     }
   }
@@ -514,7 +537,7 @@ export class FileBlob implements Blob {
     } catch (cause) {
       throw this.#error("ReadFailed", cause);
     }
-    if (n < buf.length) throw new StorageError("BlobInsufficientLength", this.#where);
+    if (n < buf.length) throw this.#shortRead(position, n, buf.length);
     return n;
   }
 
@@ -551,7 +574,7 @@ export class FileBlob implements Blob {
         return buf;
       }
       if (done + result.done < buf.length) {
-        throw new StorageError("BlobInsufficientLength", this.#where);
+        throw this.#shortRead(position, done + result.done, buf.length);
       }
       if (own) return new Uint8Array(result.buffer);
       buf.set(new Uint8Array(result.buffer), done);

@@ -223,7 +223,13 @@ export function runConformance(
     const { blob } = await storage.open("test_read_beyond_written_data", "test_blob");
     await blob.writeAt(0, enc("hello"));
     const where = ["test_read_beyond_written_data", "test_blob"] as const;
-    await rejectsAt(blob.readAt(6, 10), "BlobInsufficientLength", ...where);
+    const err = await rejectsAt(blob.readAt(6, 10), "BlobInsufficientLength", ...where);
+    // The message says which range was asked for and how long the blob is.
+    assert.equal(
+      err.message,
+      "blob insufficient length: test_read_beyond_written_data/746573745f626c6f62 " +
+        "reason: read of 10 bytes at offset 6, blob size 5",
+    );
     await rejectsAt(
       blob.readAtBuf(6, 10, IoBufMut.withCapacity(10)),
       "BlobInsufficientLength",

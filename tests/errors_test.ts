@@ -24,6 +24,7 @@ const ALL_CODES: StorageErrorCode[] = [
   "WriteFailed",
   "Closed",
   "Io",
+  "StorageLocked",
 ];
 
 const FIELDS = ["partition", "blob", "expected", "found", "reason"] as const;
@@ -134,6 +135,12 @@ const CASES: Array<{
     message: "io error: ENOSPC: no space left on device",
     present: [],
   },
+  {
+    code: "StorageLocked",
+    details: { partition: "p", blob: "62", reason: "locked by process 7" },
+    message: "storage locked: locked by process 7",
+    present: ["partition", "blob", "reason"],
+  },
 ];
 
 test("errors: the cases cover every StorageErrorCode exactly once", () => {
@@ -178,6 +185,7 @@ const BARE: Record<StorageErrorCode, string | undefined> = {
   WriteFailed: "write failed",
   Closed: "closed",
   Io: "io error: unknown error",
+  StorageLocked: "storage locked: another process holds the directory",
 };
 
 for (const code of ALL_CODES) {

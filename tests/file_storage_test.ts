@@ -11,7 +11,8 @@ import { FileStorage } from "../fs/file_storage.ts";
 import { MAX_IO, readInto, writeFully, writevFully } from "../fs/_file_blob.ts";
 import type { DirEntry, FilePort, FileSystemPort } from "../fs/port.ts";
 import { toHex } from "../core/names.ts";
-import { assertBytes } from "./assert.ts";
+import { assertBytes, rejectsCode } from "./assert.ts";
+import { read } from "./util.ts";
 import { runConformance } from "./conformance.ts";
 
 const enoent = (path: string) =>
@@ -27,6 +28,11 @@ class ChoppyFs implements FileSystemPort {
   readonly syncs: string[] = [];
   /** The error the next file fsync rejects with, once. */
   failNextFsync: Error | undefined;
+  /**
+   * Set: the next write writes nothing, grows the file to this many bytes
+   * past its position, and throws ENOSPC (a full disk can leave such a tail).
+   */
+  failNextWriteGrowing: number | undefined;
 
   constructor(readonly step: number) {}
 
@@ -83,6 +89,12 @@ class ChoppyFs implements FileSystemPort {
         return n;
       },
       write: (buf, position) => {
+        const extra = this.failNextWriteGrowing;
+        if (extra !== undefined) {
+          this.failNextWriteGrowing = undefined;
+          grow(position + extra);
+          throw Object.assign(new Error("no space left on device"), { code: "ENOSPC" });
+        }
         const n = Math.min(buf.length, step);
         grow(position + n);
         f.data.set(buf.subarray(0, n), position);
@@ -130,6 +142,23 @@ runConformance("FileStorage (3-byte reads and writes)", () => {
     },
     readRaw: (partition, name) => fs.files.get(key(partition, name))?.data.slice(),
   };
+});
+
+test("FileStorage: a failed write that grew the file leaves the handle and a reopen agreeing", async () => {
+  const fs = new ChoppyFs(1 << 30);
+  const storage = new FileStorage({ directory: "/root" }, fs);
+  const { blob } = await storage.open("p", "b");
+  await blob.writeAt(0, new Uint8Array([1, 2, 3]), { sync: true });
+  fs.failNextWriteGrowing = 7; // the file grows 7 bytes past the write's start, to 10, with none written
+  const err = await rejectsCode(blob.writeAt(3, new Uint8Array(20).fill(9)), "WriteFailed");
+  assert.equal((err.cause as { code?: string }).code, "ENOSPC");
+  // The handle learned the file's size: it reads the tail the disk left.
+  assertBytes(await read(blob, 0, 10), new Uint8Array([1, 2, 3, 0, 0, 0, 0, 0, 0, 0]));
+  await rejectsCode(blob.readAt(10, 1), "BlobInsufficientLength");
+  await blob.close();
+  const again = await storage.open("p", "b");
+  assert.equal(again.size, 10, "the reopen sees the size the handle had");
+  await again.blob.close();
 });
 
 test("FileStorage: vectored writes of large chunks go through pwritev in batches of 1024", async () => {
