@@ -1,0 +1,100 @@
+/**
+ * Durable open, checked on real system calls with `strace` (SPEC §4 "Durable
+ * open, always"): an open whose fsync fails (injected EIO) leaves no blob
+ * behind, and a blob file left by an open that was killed after writing its
+ * header is fsynced by the next process's first open before it resolves.
+ * CI installs strace; where it is missing or cannot trace, the test says so.
+ */
+
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { spawnSync } from "node:child_process";
+import * as fs from "node:fs";
+import { join } from "node:path";
+import process from "node:process";
+import { createHeader } from "../core/header.ts";
+import { tempDir } from "./fs_fixture.ts";
+import { isDeno } from "./spawn.ts";
+
+const isBun = "Bun" in globalThis;
+const fixture = join(import.meta.dirname ?? ".", "fixtures", "durable_open.ts");
+const drivers = ["NodeStorage", ...(isDeno ? ["DenoStorage"] : isBun ? ["BunStorage"] : [])];
+
+function why(): string | false {
+  if (!isDeno && !isBun) return "the traced child runs a TypeScript file under deno or bun";
+  if (process.platform !== "linux") return "strace is Linux only";
+  const r = spawnSync("strace", ["-o", "/dev/null", "true"]);
+  return r.status === 0 ? false : "strace is not installed or cannot trace here";
+}
+const skip = why();
+
+/** Runs the fixture under strace, tracing fsync calls on `file` only; its stdout lines and the trace. */
+function traced(driver: string, dir: string, file: string, inject: boolean) {
+  const log = join(dir, "..", `${driver}.strace`);
+  const runtime = isDeno
+    ? [process.execPath, "run", "-A", "--quiet", fixture, driver, dir]
+    : [process.execPath, fixture, driver, dir];
+  const r = spawnSync("strace", [
+    "-f",
+    "-qq",
+    "-o",
+    log,
+    "-P",
+    file,
+    "-e",
+    "trace=fsync,fdatasync",
+    ...(inject ? ["-e", "inject=fsync:error=EIO"] : []),
+    ...runtime,
+  ], { encoding: "utf8", timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  const trace = fs.readFileSync(log, "utf8").split("\n").filter((l) => l.includes("sync("));
+  fs.rmSync(log);
+  return { lines: r.stdout.trim().split("\n"), trace };
+}
+
+for (const driver of drivers) {
+  test(
+    `strace ${driver}: an open whose fsync fails (EIO) rejects and leaves no blob`,
+    { skip },
+    async () => {
+      const root = await tempDir();
+      try {
+        const dir = join(root, "store");
+        fs.mkdirSync(join(dir, "p"), { recursive: true });
+        const { lines, trace } = traced(driver, dir, join(dir, "p", "62"), true);
+        assert.deepEqual(lines, ["first BlobOpenFailed", "second BlobOpenFailed", "scan"]);
+        assert.ok(
+          trace.length >= 2 && trace.every((l) => l.includes("INJECTED")),
+          trace.join("\n"),
+        );
+        assert.deepEqual(fs.readdirSync(join(dir, "p")), [], "no file left behind");
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+      }
+    },
+  );
+
+  test(
+    `strace ${driver}: a header left by a killed open is fsynced before the next open resolves`,
+    { skip },
+    async () => {
+      const root = await tempDir();
+      try {
+        const dir = join(root, "store");
+        fs.mkdirSync(join(dir, "p"), { recursive: true });
+        const file = join(dir, "p", "62");
+        fs.writeFileSync(file, createHeader("v0", 0)); // written, never fsynced
+        const { lines, trace } = traced(driver, dir, file, false);
+        assert.deepEqual(lines, ["first ok", "second ok", "scan 62"]);
+        const synced = trace.filter((l) => /f(data)?sync\(\d+\)\s+= 0/.test(l));
+        assert.equal(
+          synced.length,
+          1,
+          `one fsync of the file, by the first open only:\n${trace.join("\n")}`,
+        );
+      } finally {
+        fs.rmSync(root, { recursive: true, force: true });
+      }
+    },
+  );
+}
