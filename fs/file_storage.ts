@@ -266,7 +266,7 @@ export class FileStorage implements Storage {
     try {
       // Never create through a link: checked before mkdir, and again after it
       // (mkdir accepts a link to a directory as the directory).
-      refuseLink(partition, hex, await this.#fs.kind?.(dir));
+      refuseNonDirectory(partition, hex, await this.#fs.kind?.(dir));
       this.#rootParents ??= await this.#missingAncestors();
       await this.#lock(partition, hex, true);
       await this.#fs.mkdir(dir);
@@ -275,15 +275,7 @@ export class FileStorage implements Storage {
         await this.#fs.syncDir(this.#rootParents[0]!);
         this.#rootParents.shift();
       }
-      const kind = await this.#fs.kind?.(dir);
-      refuseLink(partition, hex, kind);
-      if (kind === "file" || kind === "other") {
-        throw new StorageError("PartitionCorrupt", {
-          partition,
-          blob: hex,
-          reason: "not a directory",
-        });
-      }
+      refuseNonDirectory(partition, hex, await this.#fs.kind?.(dir));
     } catch (cause) {
       if (cause instanceof StorageError) throw cause;
       throw new StorageError("PartitionCreationFailed", { partition, blob: hex, cause });
@@ -544,10 +536,13 @@ function parentOf(path: string): string {
   return /^[A-Za-z]:$/.test(parent) ? parent + path[i] : parent;
 }
 
-/** Refuses, before anything is created, a partition directory that is a symbolic link. */
-function refuseLink(partition: string, blob: string, kind: string | undefined): void {
+/** Refuses, before anything is created, a partition that is a symbolic link or not a directory. */
+function refuseNonDirectory(partition: string, blob: string, kind: string | undefined): void {
   if (kind === "symlink") {
     throw new StorageError("PartitionCorrupt", { partition, blob, reason: "a symbolic link" });
+  }
+  if (kind === "file" || kind === "other") {
+    throw new StorageError("PartitionCorrupt", { partition, blob, reason: "not a directory" });
   }
 }
 
