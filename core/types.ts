@@ -555,6 +555,11 @@ export interface Blob extends AsyncDisposable {
  *   any of them may also reject with `Io`, for an I/O failure that fits no
  *   other code (and `FaultyStorage` injects its faults as `Io`).
  *
+ * A filesystem storage locks its directory against other processes at its
+ * first operation and holds the lock until the process exits: while another
+ * live process holds it, every method rejects with `StorageLocked`. Storages
+ * in one process share the lock.
+ *
  * @example
  * ```ts
  * import { isStorageError, MemoryStorage, type Storage } from "@blobrt/storage";
