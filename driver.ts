@@ -93,6 +93,14 @@ export {
 } from "./core/names.ts";
 export { checkSeed, SeededRandom } from "./core/random.ts";
 export { DEFAULT_READ_DEPTH, FileStorage, type FileStorageOptions } from "./fs/file_storage.ts";
-export { type DirEntry, errorCode, type FilePort, type FileSystemPort } from "./fs/port.ts";
+export {
+  type DirEntry,
+  errorCode,
+  type FilePort,
+  type FileSystemPort,
+  LOCKED,
+  NOT_REGULAR,
+  type ReadOffload,
+} from "./fs/port.ts";
 export { nodeFileSystem } from "./fs/node_port.ts";
 export { denoFileSystem } from "./fs/deno_port.ts";

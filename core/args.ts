@@ -332,7 +332,7 @@ export function checkWrite(
     sync = options.sync === true;
   }
   let length = 0;
-  for (const c of chunks) length += c.length;
+  for (const c of chunks) length += c.byteLength;
   checkOpen(closed, where);
   checkEnd(offset, length, where, headerSize);
   return { chunks, length, sync };

@@ -58,6 +58,17 @@
  * two different operation sequences never give the same bytes. `close` (and
  * `Symbol.asyncDispose`) is not recorded.
  *
+ * ## The hash
+ *
+ * A record is folded synchronously, before its operation runs, so the hash
+ * must be synchronous: `node:crypto`'s SHA-256 where the runtime has it (Deno,
+ * Bun, Node; found through `process.getBuiltinModule`, so the module imports
+ * no `node:*` and bundles for browsers), else a small JavaScript SHA-256
+ * (browsers, whose WebCrypto digest is asynchronous). Both give the same
+ * states. In headless Chromium the JavaScript one hashes 64-byte records about
+ * twice as fast as an awaited WebCrypto digest and 4 KiB ones about a quarter
+ * as fast (~115 MB/s).
+ *
  * ## When a record is made
  *
  * - Synchronously when the method is called, before the inner storage runs, so
@@ -101,7 +112,7 @@
  * @module
  */
 
-import { createHash } from "node:crypto";
+import { createSha256 } from "../core/_sha256.ts";
 import { checkIndex, checkReadBuf, checkStorage, checkWrite } from "../core/args.ts";
 import { isStorageError } from "../core/errors.ts";
 import { checkVersionRange } from "../core/header.ts";
@@ -296,7 +307,7 @@ export class Auditor {
 
   static {
     fold = (auditor, head, data) => {
-      const hash = createHash("sha256").update(head.bytes(auditor.#state));
+      const hash = createSha256().update(head.bytes(auditor.#state));
       if (data !== undefined) { for (const chunk of data) hash.update(chunk); }
       auditor.#state = hash.digest();
     };

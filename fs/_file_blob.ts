@@ -43,8 +43,7 @@ import { concat } from "../core/_view.ts";
 import { spendTurn } from "../core/_turn.ts";
 import type { Blob, ReadTarget, WriteData, WriteOptions } from "../core/types.ts";
 import { type Hold, RangeGate } from "./_range_gate.ts";
-import type { ReadPool } from "./_read_pool.ts";
-import type { FilePort } from "./port.ts";
+import type { FilePort, ReadOffload } from "./port.ts";
 
 /** Chunks of a vectored write smaller than this (on average) are copied into one buffer. */
 const COALESCE_BELOW = 4 * 1024;
@@ -69,7 +68,7 @@ const SAMPLE_FROM = 64 * 1024;
 /** How a storage's handles read data that is not in the page cache. */
 export interface ReadIo {
   /** Worker threads for cold reads; without one, every read is synchronous. */
-  pool?: ReadPool;
+  pool?: ReadOffload;
 }
 
 /**
@@ -208,7 +207,7 @@ const closed = (where: object) => new StorageError("Closed", where);
 export class FileBlob implements Blob {
   readonly #file: FilePort;
   readonly #alloc: (length: number) => Uint8Array<ArrayBuffer>;
-  readonly #pool: ReadPool | undefined;
+  readonly #pool: ReadOffload | undefined;
   /** What every error of this handle carries, built once. */
   readonly #where: { readonly partition: string; readonly blob: string };
   /** File byte of logical offset 0: 8 (V0) or 4096 (V1), by the blob's own header. */

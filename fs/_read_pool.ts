@@ -22,6 +22,7 @@
 import { fstatSync } from "node:fs";
 import { Worker } from "node:worker_threads";
 import { detectRuntime } from "../core/_runtime.ts";
+import type { ReadOffload } from "./port.ts";
 
 const REOPEN = detectRuntime() === "deno";
 
@@ -77,8 +78,18 @@ interface Reply {
   error?: { message: string; code?: string };
 }
 
+/** Reader pools by depth, shared by every storage of the process. */
+const pools = new Map<number, ReadPool>();
+
+/** The process's pool of `depth` reader threads, made on first request. */
+export function sharedReadPool(depth: number): ReadPool {
+  let pool = pools.get(depth);
+  if (pool === undefined) pools.set(depth, pool = new ReadPool(depth));
+  return pool;
+}
+
 /** A pool of reader threads; see the module docs. */
-export class ReadPool {
+export class ReadPool implements ReadOffload {
   readonly #size: number;
   readonly #idle: Worker[] = [];
   readonly #queue: Request[] = [];

@@ -65,7 +65,6 @@ import { openedBlob } from "../core/opened.ts";
 import { Serial } from "../core/_serial.ts";
 import type { BlobName, OpenedBlob, OpenOptions, Storage } from "../core/types.ts";
 import { FileBlob, readInto, type ReadIo, writeFully } from "./_file_blob.ts";
-import { ReadPool } from "./_read_pool.ts";
 import { detectRuntime } from "../core/_runtime.ts";
 import { errorCode, type FilePort, type FileSystemPort, LOCKED, NOT_REGULAR } from "./port.ts";
 
@@ -129,14 +128,9 @@ function checkReadDepth(depth: unknown): number {
   return depth;
 }
 
-/** Reader pools by depth, shared by every storage of the process. */
-const pools = new Map<number, ReadPool>();
-
-function readIo(depth: number): ReadIo {
-  if (depth === 0) return {};
-  let pool = pools.get(depth);
-  if (pool === undefined) pools.set(depth, pool = new ReadPool(depth));
-  return { pool };
+function readIo(depth: number, port: FileSystemPort): ReadIo {
+  if (depth === 0 || port.readPool === undefined) return {};
+  return { pool: port.readPool(depth) };
 }
 
 function join(dir: string, name: string): string {
@@ -333,7 +327,7 @@ export class FileStorage implements Storage {
       this.#durable.add(key);
       const { dataOffset, size, version } = header;
       const alloc = this.#fs.allocForRead;
-      const io = this.#io ??= readIo(this.#readDepth);
+      const io = this.#io ??= readIo(this.#readDepth, this.#fs);
       const blob = new FileBlob(file, dataOffset + size, dataOffset, partition, hex, alloc, io);
       return openedBlob(blob, size, version);
     } catch (err) {

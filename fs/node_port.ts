@@ -31,6 +31,7 @@ import {
 } from "./port.ts";
 import { detectRuntime } from "../core/_runtime.ts";
 import { lockDirectory } from "./_dir_lock.ts";
+import { sharedReadPool } from "./_read_pool.ts";
 
 const NO_PWRITEV = detectRuntime() === "deno";
 /** `readAt` results from this size up skip zeroing. */
@@ -96,6 +97,7 @@ export const nodeFileSystem: FileSystemPort = {
   },
   removeFile: (path) => fsp.unlink(path),
   lock: lockDirectory,
+  readPool: sharedReadPool,
   kind: async (path) => {
     let st: fs.Stats;
     try {

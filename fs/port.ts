@@ -53,6 +53,25 @@ export interface FilePort {
   close(): void;
 }
 
+/**
+ * Reads on other threads, so that reads of data not in the page cache leave
+ * the event loop free and run in parallel.
+ */
+export interface ReadOffload {
+  /**
+   * Reads up to `buffer.byteLength` bytes at `position` of `fd` (the file at
+   * `path`) on another thread; resolves with the count read (short only at
+   * end of file; -1 when that thread could not reach this very file) and the
+   * buffer, which was transferred away and comes back.
+   */
+  read(
+    fd: number,
+    path: string,
+    buffer: ArrayBuffer,
+    position: number,
+  ): Promise<{ done: number; buffer: ArrayBuffer }>;
+}
+
 /** One entry of a directory listing. */
 export interface DirEntry {
   /** The entry's name. */
@@ -98,6 +117,13 @@ export interface FileSystemPort {
    */
   lock?(directory: string): Promise<void>;
   /**
+   * The process's shared pool of `depth` reader threads, for reads of data
+   * that is not in the page cache (see {@linkcode ReadOffload}). Optional:
+   * without it, or with `readDepth: 0`, every read runs on the calling thread.
+   * A port that has it imports threads; one for the browser leaves it out.
+   */
+  readPool?(depth: number): ReadOffload;
+  /**
    * Opens a regular file for reading and writing, creating it if missing.
    * It never follows a symbolic link in the last component, and never creates
    * the target of a dangling one: a symbolic link rejects with an error of
@@ -119,12 +145,29 @@ export interface FileSystemPort {
  * The error code a port's `open` rejects with when the path names something
  * that is neither a regular file, a directory nor a symbolic link (a FIFO, a
  * socket, a device): BSD's "inappropriate file type".
+ *
+ * @example
+ * ```ts
+ * import { errorCode, NOT_REGULAR } from "@blobrt/storage/driver";
+ * import assert from "node:assert/strict";
+ *
+ * const err = Object.assign(new Error("a FIFO: /data/p/66"), { code: NOT_REGULAR });
+ * assert.equal(errorCode(err), "EFTYPE");
+ * ```
  */
 export const NOT_REGULAR = "EFTYPE";
 
 /**
  * The error code a port's `lock` rejects with while another process holds
- * the storage directory.
+ * the storage directory; the engine answers it with `StorageLocked`.
+ *
+ * @example
+ * ```ts
+ * import { LOCKED } from "@blobrt/storage/driver";
+ * import assert from "node:assert/strict";
+ *
+ * assert.equal(LOCKED, "ELOCKED");
+ * ```
  */
 export const LOCKED = "ELOCKED";
 

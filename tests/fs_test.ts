@@ -730,8 +730,12 @@ for (const driver of drivers) {
   test(
     `${name}: one read and one write of more than 2 GiB (port calls of at most 1 GiB)`,
     {
-      // node:fs is where single calls over 2 GiB failed; Deno.FsFile always took them.
-      skip: driver.name === "DenoStorage" ? "DenoStorage's port takes any length" : hugeSkip,
+      // node:fs is where single calls over 2 GiB failed. Deno 2.9.6's V8 reads the `length`
+      // of a typed array over 2 GiB as an int32 in optimized code (a warmed-up
+      // `for (let i = 0; …) n += chunks[i].length` gives -2147479549 for 2^31 + 4099; Node 20
+      // and Bun give 2147487747), so on Deno this test passes alone and fails once the
+      // engine's code is hot. That is the runtime's bug; Bun runs the test.
+      skip: isDeno ? "Deno's V8 misreads typed-array lengths over 2 GiB in hot code" : hugeSkip,
       timeout: 180_000,
     },
     async () => {

@@ -73,6 +73,21 @@ await roundTrip(new FaultyStorage(new MemoryStorage(), { seed: 1 }));`,
   "./metered": `import { MeteredStorage } from "@blobrt/storage/metered";
 import { NodeStorage } from "@blobrt/storage/node";
 await roundTrip(new MeteredStorage(new NodeStorage({ directory })));`,
+  "./buffer": `import { PageCache, PagedWriter } from "@blobrt/storage/buffer";
+import { NodeStorage } from "@blobrt/storage/node";
+const { blob, size } = await new NodeStorage({ directory }).open("log", "0");
+const writer = await PagedWriter.open(blob, size, { cache: new PageCache({ pageSize: 4084, capacity: 4 }) });
+await writer.append(new Uint8Array([7, 8]));
+await writer.sync();
+assert.deepEqual(await writer.readAt(0, 2), new Uint8Array([7, 8]));
+await blob.close();`,
+  "./opfs": `import { OpfsStorage } from "@blobrt/storage/opfs";
+// Importing is harmless anywhere; outside a browser's worker the first operation rejects.
+await assert.rejects(new OpfsStorage({ directory: "app" }).open("p", "b"));`,
+  "./browser": `import { MemoryStorage, PageCache, OpfsStorage } from "@blobrt/storage/browser";
+await roundTrip(new MemoryStorage());
+assert.equal(new PageCache({ pageSize: 4084, capacity: 1 }).capacity, 1);
+assert.equal(typeof OpfsStorage, "function");`,
   "./buffers": `import { IoBufs } from "@blobrt/storage/buffers";
 assert.equal(new IoBufs([new Uint8Array(2), new Uint8Array(3)]).remaining, 5);`,
   "./errors": `import { StorageError } from "@blobrt/storage/errors";

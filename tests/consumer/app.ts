@@ -15,6 +15,9 @@ import * as buffers from "../../core/buffers.ts";
 import * as errors from "../../core/errors.ts";
 import type * as types from "../../core/types.ts";
 import * as cli from "../../cli/main.ts";
+import * as buffer from "../../buffer/mod.ts";
+import * as opfs from "../../opfs/mod.ts";
+import * as browser from "../../browser.ts";
 
 export async function roundTrip(storage: Storage): Promise<Uint8Array<ArrayBuffer>> {
   await using opened = await storage.open("p", "b");
@@ -39,5 +42,20 @@ export const used: unknown[] = [
   buffers,
   errors,
   cli,
+  buffer,
+  opfs,
+  browser,
 ];
+
+/** The buffer layer as a user types it: a paged log over any storage. */
+export async function pagedLog(storage: Storage): Promise<Uint8Array> {
+  const { blob, size } = await storage.open("log", "0");
+  const cache = new buffer.PageCache({ pageSize: 4084, capacity: 8 });
+  const writer = await buffer.PagedWriter.open(blob, size, { cache });
+  const at: number = await writer.append(new Uint8Array([1, 2, 3]));
+  await writer.sync();
+  const back: Uint8Array = await writer.readAt(at, 3);
+  await blob.close();
+  return back;
+}
 export type Used = types.Blob;

@@ -1,0 +1,757 @@
+/**
+ * The Origin Private File System {@linkcode FileSystemPort} behind
+ * `OpfsStorage`. Not a driver itself; see `opfs/mod.ts` for the design in
+ * the user's terms.
+ *
+ * ## Files and handles
+ *
+ * A blob file is read and written through one `FileSystemSyncAccessHandle`
+ * (dedicated workers only): synchronous `read`/`write` at a position,
+ * `truncate`, `getSize`, and `flush` for `datasync`/`fsync`. OPFS allows one
+ * such handle per file (a second one fails with `NoModificationAllowedError`),
+ * so every blob handle of one file, from any storage of this worker, shares
+ * one access handle, counted: the last `close` closes it. There is no file
+ * descriptor, so no read workers: every read is synchronous (and OPFS data is
+ * always a few microseconds away). OPFS has no directory fsync: `syncDir` does
+ * nothing, and directory entries are as durable as the browser makes them.
+ *
+ * ## Removal while open: generations and tombstones
+ *
+ * OPFS refuses to remove (or move) a file that has an open access handle, yet
+ * handles opened before a removal must keep reading and writing the removed
+ * blob, and re-opening the name must give a new, independent, empty blob. So
+ * the physical name of a blob file carries a *generation*, and a removed file
+ * that is still open gets a *tombstone*:
+ *
+ * ```text
+ * <hex>                 generation 0: the plain commonware layout
+ * <hex>.<g>             generation g ≥ 1 (decimal)
+ * <hex>.<g>.removed     tombstone: generation g (0 included) is removed
+ * .partition.removed    in a partition directory: the partition is removed
+ * ```
+ *
+ * - `remove(partition, name)` of a file nobody has open deletes it, as on any
+ *   filesystem. Of an open file: its tombstone is created (that is the durable
+ *   removal), the file stays until its last handle closes, and the name's next
+ *   file takes the next generation. The last `close` deletes the file, then
+ *   its tombstone.
+ * - `remove(partition)` with no open file deletes the directory. With open
+ *   files: the partition marker is created first (the durable removal), every
+ *   open file gets its tombstone, everything else in the directory is
+ *   deleted; the last `close` of the last open file deletes the directory.
+ *   Re-creating the partition in the meantime deletes the marker (the open
+ *   files keep their tombstones).
+ * - The engine lists a partition through {@linkcode FileSystemPort.readDir},
+ *   which shows each name whose current generation exists as its plain hex
+ *   and hides generations, tombstones and the marker, so `scan` sees the
+ *   commonware layout. Entries that are none of these are passed through (and
+ *   `scan` refuses them as `PartitionCorrupt`, as on any filesystem).
+ *
+ * ## Crashes and healing
+ *
+ * The first time a worker touches a partition directory (no file of it can be
+ * open in this worker yet), the port *heals* it:
+ *
+ * - a partition marker means a removal that resolved (or was under way): the
+ *   whole directory is deleted, and the partition is missing;
+ * - otherwise, for each name, the live file is the highest generation without
+ *   a tombstone; every other generation of the name is deleted, file first,
+ *   then its tombstone (so a crash in between leaves a tombstone without a
+ *   file, deleted next time, and never resurrects a removed file); tombstones
+ *   without a file are deleted;
+ * - a live file of generation g ≥ 1 that is now the name's only file is moved
+ *   back to its plain hex name where the browser can move OPFS files (a crash
+ *   during the move leaves one of the two names, both valid).
+ *
+ * So a crash between a removal's tombstone and the file's deletion leaves both
+ * (the blob is removed, and stays removed); a crash after `open` created
+ * generation g+1 leaves a live file as a fresh `open` would; the directory
+ * never lists a removed blob.
+ *
+ * Every call of this port, and every deletion that a last `close` starts,
+ * runs one at a time per worker, in call order.
+ *
+ * @module
+ */
+
+import {
+  type DirEntry,
+  type FilePort,
+  type FileSystemPort,
+  LOCKED,
+  NOT_REGULAR,
+  portError,
+} from "../fs/port.ts";
+import {
+  domName,
+  type OpfsAccessHandle,
+  type OpfsDirectoryHandle,
+  opfsRoot,
+  timeoutSignal,
+  webLocks,
+} from "./_dom.ts";
+
+/** Suffix of a tombstone: `<hex>.<generation>.removed`. */
+const TOMBSTONE = ".removed";
+/** The partition marker: the partition is removed, its open files wait to close. */
+export const PARTITION_REMOVED = ".partition.removed";
+
+/** What a physical name in a partition directory is. */
+type Physical =
+  | { kind: "file"; hex: string; gen: number }
+  | { kind: "tombstone"; hex: string; gen: number }
+  | { kind: "marker" }
+  | { kind: "foreign" };
+
+const HEX = /^[0-9a-f]+$/;
+const GENERATION = /^([0-9a-f]+)\.([1-9][0-9]{0,14})$/;
+const TOMBSTONE_NAME = /^([0-9a-f]+)\.(0|[1-9][0-9]{0,14})\.removed$/;
+
+/** Parses a physical name of a partition directory. */
+export function parsePhysical(name: string): Physical {
+  if (HEX.test(name)) return { kind: "file", hex: name, gen: 0 };
+  if (name === PARTITION_REMOVED) return { kind: "marker" };
+  let m = GENERATION.exec(name);
+  if (m !== null) return { kind: "file", hex: m[1]!, gen: Number(m[2]) };
+  m = TOMBSTONE_NAME.exec(name);
+  if (m !== null) return { kind: "tombstone", hex: m[1]!, gen: Number(m[2]) };
+  return { kind: "foreign" };
+}
+
+/** The physical name of generation `gen` of `hex`. */
+export function fileName(hex: string, gen: number): string {
+  return gen === 0 ? hex : `${hex}.${gen}`;
+}
+
+/** The tombstone's name for generation `gen` of `hex`. */
+export function tombstoneName(hex: string, gen: number): string {
+  return `${hex}.${gen}${TOMBSTONE}`;
+}
+
+/** What this worker knows of one partition directory (built when it heals it). */
+interface Partition {
+  readonly key: string;
+  readonly segments: readonly string[];
+  /** Removed with files still open: the marker is on disk. */
+  removed: boolean;
+  /** The generation of each name's current file, where it is not 0. */
+  live: Map<string, number>;
+  /** Tombstoned generations whose files still exist (open here, or not deletable). */
+  dead: Map<string, Set<number>>;
+}
+
+/** One open file: the access handle every blob handle of it shares. */
+interface SharedFile {
+  readonly key: string;
+  readonly handle: OpfsAccessHandle;
+  readonly partition: Partition;
+  readonly hex: string;
+  readonly gen: number;
+  refs: number;
+  dead: boolean;
+}
+
+// ---- State shared by every storage of this worker ----
+
+const partitions = new Map<string, Partition>();
+const files = new Map<string, SharedFile>();
+const locks = new Map<string, Promise<void>>();
+let root: Promise<OpfsDirectoryHandle> | undefined;
+let tail: Promise<unknown> = Promise.resolve();
+
+/** Runs `fn` after every call queued before it (per worker). */
+function serial<T>(fn: () => Promise<T>): Promise<T> {
+  const run = tail.then(fn);
+  tail = run.then(noop, noop);
+  return run;
+}
+
+function noop(): void {}
+
+function getRoot(): Promise<OpfsDirectoryHandle> {
+  root ??= opfsRoot();
+  root.catch(() => root = undefined);
+  return root;
+}
+
+/** The non-empty components of a `/`-separated path. */
+export function segmentsOf(path: string): string[] {
+  return path.split("/").filter((s) => s !== "");
+}
+
+/** A port error of `code` for `path`, with the DOM error as its cause. */
+function coded(code: string, message: string, path: string, cause?: unknown): Error {
+  const err = portError(code, message, path);
+  if (cause !== undefined) (err as { cause?: unknown }).cause = cause;
+  return err;
+}
+
+/** Maps a DOM error to the POSIX-style code the engine understands. */
+function mapError(err: unknown, path: string, notDir = "ENOTDIR"): unknown {
+  switch (domName(err)) {
+    case "NotFoundError":
+      return coded("ENOENT", "no such file or directory", path, err);
+    case "TypeMismatchError":
+      return coded(notDir, notDir === "EISDIR" ? "a directory" : "not a directory", path, err);
+    case "NoModificationAllowedError":
+      return coded("EBUSY", "in use by another context (an open access handle)", path, err);
+    default:
+      return err;
+  }
+}
+
+/** The directory at `segments`, or `undefined` when a component is missing or not a directory. */
+async function lookup(segments: readonly string[]): Promise<OpfsDirectoryHandle | undefined> {
+  let dir = await getRoot();
+  for (const name of segments) {
+    try {
+      dir = await dir.getDirectoryHandle(name);
+    } catch (err) {
+      const name = domName(err);
+      if (name === "NotFoundError" || name === "TypeMismatchError") return undefined;
+      throw err;
+    }
+  }
+  return dir;
+}
+
+/** The directory at `segments`, created with its parents. */
+async function makeDirs(segments: readonly string[], path: string): Promise<OpfsDirectoryHandle> {
+  let dir = await getRoot();
+  for (const name of segments) {
+    try {
+      dir = await dir.getDirectoryHandle(name, { create: true });
+    } catch (err) {
+      throw mapError(err, path);
+    }
+  }
+  return dir;
+}
+
+/** What `name` is inside `dir`. */
+async function entryKind(
+  dir: OpfsDirectoryHandle,
+  name: string,
+): Promise<"file" | "dir" | "missing"> {
+  try {
+    await dir.getDirectoryHandle(name);
+    return "dir";
+  } catch (err) {
+    if (domName(err) === "TypeMismatchError") return "file";
+    if (domName(err) === "NotFoundError") return "missing";
+    throw err;
+  }
+}
+
+async function listing(dir: OpfsDirectoryHandle): Promise<[string, "file" | "directory"][]> {
+  const out: [string, "file" | "directory"][] = [];
+  for await (const [name, handle] of dir.entries()) out.push([name, handle.kind]);
+  return out;
+}
+
+/** Deletes `name` from `dir`; false when it could not (still open somewhere, say). */
+async function tryRemove(
+  dir: OpfsDirectoryHandle,
+  name: string,
+  recursive = false,
+): Promise<boolean> {
+  try {
+    await dir.removeEntry(name, { recursive });
+    return true;
+  } catch (err) {
+    return domName(err) === "NotFoundError";
+  }
+}
+
+function addDead(partition: Partition, hex: string, gen: number): void {
+  let set = partition.dead.get(hex);
+  if (set === undefined) partition.dead.set(hex, set = new Set());
+  set.add(gen);
+}
+
+/** The generation a new file of `hex` takes once its current one is tombstoned. */
+function nextGeneration(partition: Partition, hex: string): number {
+  let gen = partition.live.get(hex) ?? 0;
+  for (const g of partition.dead.get(hex) ?? []) gen = Math.max(gen, g);
+  return gen + 1;
+}
+
+/**
+ * The state of the partition directory `dir` (at `segments`), healing it the
+ * first time this worker touches it (see the module docs); `undefined` when a
+ * leftover marker made the heal delete the directory.
+ */
+async function partitionOf(
+  dir: OpfsDirectoryHandle,
+  segments: readonly string[],
+): Promise<Partition | undefined> {
+  const key = segments.join("/");
+  const known = partitions.get(key);
+  if (known !== undefined) return known;
+  const entries = await listing(dir);
+  if (entries.some(([name, kind]) => name === PARTITION_REMOVED && kind === "file")) {
+    // A partition removal that resolved (or was under way): finish it.
+    const parent = await lookup(segments.slice(0, -1));
+    if (parent !== undefined && await tryRemove(parent, segments.at(-1)!, true)) return undefined;
+  }
+  const partition: Partition = {
+    key,
+    segments,
+    removed: false,
+    live: new Map(),
+    dead: new Map(),
+  };
+  const gens = new Map<string, Set<number>>();
+  const tombs = new Map<string, Set<number>>();
+  for (const [name, kind] of entries) {
+    if (kind !== "file") continue;
+    const p = parsePhysical(name);
+    if (p.kind === "marker") {
+      partition.removed = true; // the directory could not be deleted: still removed
+      continue;
+    }
+    if (p.kind !== "file" && p.kind !== "tombstone") continue;
+    const map = p.kind === "file" ? gens : tombs;
+    let set = map.get(p.hex);
+    if (set === undefined) map.set(p.hex, set = new Set());
+    set.add(p.gen);
+  }
+  for (const hex of new Set([...gens.keys(), ...tombs.keys()])) {
+    const present = gens.get(hex) ?? new Set<number>();
+    const removed = tombs.get(hex) ?? new Set<number>();
+    let live = -1;
+    for (const g of present) if (!removed.has(g) && g > live) live = g;
+    let clean = true;
+    for (const g of present) {
+      if (g === live) continue;
+      // File first, then its tombstone: a crash in between never resurrects it.
+      if (await tryRemove(dir, fileName(hex, g))) {
+        if (!await dropTombstone(dir, partition, hex, g)) clean = false;
+      } else {
+        clean = false;
+        addDead(partition, hex, g);
+        if (!removed.has(g)) {
+          // An older generation without a tombstone: give it one, it is not live.
+          await dir.getFileHandle(tombstoneName(hex, g), { create: true }).catch(noop);
+        }
+      }
+    }
+    for (const g of removed) {
+      if (!present.has(g) && !await dropTombstone(dir, partition, hex, g)) clean = false;
+    }
+    if (live > 0 && clean && !partition.removed) {
+      // Back to the plain commonware name where the browser can move files.
+      try {
+        const handle = await dir.getFileHandle(fileName(hex, live));
+        if (handle.move !== undefined) {
+          await handle.move(hex);
+          live = 0;
+        }
+      } catch {
+        // keep the generation name
+      }
+    }
+    if (live > 0) partition.live.set(hex, live);
+    else if (live < 0 && partition.dead.has(hex)) {
+      partition.live.set(hex, nextGeneration(partition, hex));
+    }
+  }
+  partitions.set(key, partition);
+  return partition;
+}
+
+/**
+ * Deletes the tombstone of generation `gen` of `hex`, whose file is gone. When
+ * it cannot, the generation stays counted as dead, so that no new file of the
+ * name takes it (a later heal would take the leftover tombstone for its removal).
+ */
+async function dropTombstone(
+  dir: OpfsDirectoryHandle,
+  partition: Partition,
+  hex: string,
+  gen: number,
+): Promise<boolean> {
+  if (await tryRemove(dir, tombstoneName(hex, gen))) return true;
+  addDead(partition, hex, gen);
+  return false;
+}
+
+/** Deletes a removed file once its last handle has closed, then its partition if that is removed too. */
+async function purge(file: SharedFile): Promise<void> {
+  const { partition } = file;
+  const dir = await lookup(partition.segments);
+  if (dir === undefined) return;
+  if (await tryRemove(dir, fileName(file.hex, file.gen))) {
+    if (await tryRemove(dir, tombstoneName(file.hex, file.gen))) {
+      const set = partition.dead.get(file.hex);
+      set?.delete(file.gen);
+      if (set?.size === 0) partition.dead.delete(file.hex);
+    }
+  }
+  if (!partition.removed || partitions.get(partition.key) !== partition) return;
+  for (const f of files.values()) if (f.partition === partition) return;
+  const parent = await lookup(partition.segments.slice(0, -1));
+  if (parent !== undefined && await tryRemove(parent, partition.segments.at(-1)!, true)) {
+    partitions.delete(partition.key);
+  }
+}
+
+function release(file: SharedFile): void {
+  if (--file.refs > 0) return;
+  files.delete(file.key);
+  try {
+    file.handle.close();
+  } catch {
+    // closing is best effort; the handle is gone either way
+  }
+  if (file.dead) serial(() => purge(file)).catch(noop);
+}
+
+/** A blob handle's view of a shared access handle; its `close` drops one reference. */
+function filePort(file: SharedFile): FilePort {
+  const { handle } = file;
+  let closed = false;
+  const flush = (): Promise<void> => {
+    try {
+      handle.flush();
+      return Promise.resolve();
+    } catch (err) {
+      return Promise.reject(err);
+    }
+  };
+  return {
+    size: () => handle.getSize(),
+    read: (buf, position) => handle.read(buf, { at: position }),
+    write: (buf, position) => handle.write(buf, { at: position }),
+    truncate: (length) => handle.truncate(length),
+    datasync: flush,
+    fsync: flush,
+    close: () => {
+      if (closed) return;
+      closed = true;
+      release(file);
+    },
+  };
+}
+
+/**
+ * How long the first operation waits for the directory's Web Lock before it
+ * gives up with `StorageLocked`: long enough for the worker of a page being
+ * reloaded to end and release it.
+ */
+const LOCK_WAIT_MS = 1000;
+
+/** Takes the Web Lock named after the directory, held until the worker ends. */
+function acquire(key: string, directory: string): Promise<void> {
+  const api = webLocks();
+  if (api === undefined) return Promise.resolve();
+  const signal = timeoutSignal(LOCK_WAIT_MS);
+  return new Promise<void>((resolve, reject) => {
+    const options = signal === undefined ? { ifAvailable: true } : { signal };
+    api.request(`blobrt-opfs:/${key}`, options, (lock) => {
+      if (lock === null) {
+        reject(coded(LOCKED, "another worker or tab holds the storage directory", directory));
+        return;
+      }
+      resolve();
+      return new Promise<void>(noop); // held for the life of the worker
+    }).catch((err) => {
+      const timedOut = domName(err) === "TimeoutError" || domName(err) === "AbortError";
+      reject(
+        timedOut
+          ? coded(LOCKED, "another worker or tab holds the storage directory", directory, err)
+          : err,
+      );
+    });
+  });
+}
+
+/**
+ * The port for a storage rooted at `rootPath` (a `/`-separated path under the
+ * OPFS root). Ports of different storages share this worker's handles and
+ * partition state.
+ *
+ * @param rootPath The storage directory.
+ * @returns The port.
+ */
+export function opfsPort(rootPath: string): FileSystemPort {
+  const rootDepth = segmentsOf(rootPath).length;
+  /** The path's components and its depth below the storage root (1: partition, 2: blob). */
+  const parse = (path: string) => {
+    const segments = segmentsOf(path);
+    return { segments, depth: segments.length - rootDepth };
+  };
+
+  /** The live partition at `segments`, or `undefined` when it is missing or removed. */
+  const livePartition = async (segments: readonly string[]) => {
+    const dir = await lookup(segments);
+    if (dir === undefined) return undefined;
+    const partition = await partitionOf(dir, segments);
+    if (partition === undefined || partition.removed) return undefined;
+    return { dir, partition };
+  };
+
+  /** Rejects with `ENOENT`, or `ENOTDIR` when a file stands where the directory should be. */
+  const missingDir = async (segments: readonly string[], path: string): Promise<never> => {
+    const parent = await lookup(segments.slice(0, -1));
+    if (parent !== undefined && await entryKind(parent, segments.at(-1)!) === "file") {
+      throw coded("ENOTDIR", "not a directory", path);
+    }
+    throw coded("ENOENT", "no such file or directory", path);
+  };
+
+  return {
+    name: "opfs",
+
+    kind: (path) =>
+      serial(async () => {
+        const { segments, depth } = parse(path);
+        if (segments.length === 0) return "dir";
+        const parent = await lookup(segments.slice(0, -1));
+        if (parent === undefined) return "missing";
+        if (depth === 2) {
+          const live = await livePartition(segments.slice(0, -1));
+          if (live === undefined) return "missing";
+          const hex = segments.at(-1)!;
+          return await entryKind(live.dir, fileName(hex, live.partition.live.get(hex) ?? 0));
+        }
+        const kind = await entryKind(parent, segments.at(-1)!);
+        if (depth === 1 && kind === "dir") {
+          return (await livePartition(segments)) === undefined ? "missing" : "dir";
+        }
+        return kind;
+      }),
+
+    mkdir: (path) =>
+      serial(async () => {
+        const { segments, depth } = parse(path);
+        const dir = await makeDirs(segments, path);
+        if (depth !== 1) return;
+        const partition = await partitionOf(dir, segments) ?? await partitionOf(
+          await makeDirs(segments, path),
+          segments,
+        );
+        if (partition?.removed) {
+          // Re-created while files of its removed self are open: they keep their tombstones.
+          await dir.removeEntry(PARTITION_REMOVED).catch((err: unknown) => {
+            if (domName(err) !== "NotFoundError") throw mapError(err, path);
+          });
+          partition.removed = false;
+        }
+      }),
+
+    readDir: (path) =>
+      serial(async (): Promise<DirEntry[]> => {
+        const { segments, depth } = parse(path);
+        if (depth !== 1) {
+          const dir = await lookup(segments);
+          if (dir === undefined) return await missingDir(segments, path);
+          return (await listing(dir)).map(([name, kind]) => ({ name, isFile: kind === "file" }));
+        }
+        const live = await livePartition(segments);
+        if (live === undefined) return await missingDir(segments, path);
+        const out: DirEntry[] = [];
+        for (const [name, kind] of await listing(live.dir)) {
+          const p = kind === "file" ? parsePhysical(name) : { kind: "foreign" as const };
+          if (p.kind === "foreign") out.push({ name, isFile: kind === "file" });
+          else if (p.kind === "file" && p.gen === (live.partition.live.get(p.hex) ?? 0)) {
+            out.push({ name: p.hex, isFile: true });
+          }
+        }
+        return out;
+      }),
+
+    // OPFS has no directory fsync: entries are as durable as the browser makes them.
+    syncDir: () => Promise.resolve(),
+
+    removeFile: (path) =>
+      serial(async () => {
+        const { segments, depth } = parse(path);
+        const hex = segments.at(-1)!;
+        const live = depth === 2 ? await livePartition(segments.slice(0, -1)) : undefined;
+        if (live === undefined) {
+          const dir = depth === 2 ? undefined : await lookup(segments.slice(0, -1));
+          if (dir === undefined) throw coded("ENOENT", "no such file or directory", path);
+          await dir.removeEntry(hex).catch((err) => {
+            throw mapError(err, path, "EISDIR");
+          });
+          return;
+        }
+        const { dir, partition } = live;
+        const gen = partition.live.get(hex) ?? 0;
+        const name = fileName(hex, gen);
+        const open = files.get(`${partition.key}/${name}`);
+        if (open !== undefined) {
+          // Open here: the tombstone is the removal; the file goes with its last handle.
+          await dir.getFileHandle(tombstoneName(hex, gen), { create: true }).catch((err) => {
+            throw mapError(err, path);
+          });
+          open.dead = true;
+          addDead(partition, hex, gen);
+          partition.live.set(hex, nextGeneration(partition, hex));
+          return;
+        }
+        if (await entryKind(dir, name) === "dir") throw coded("EISDIR", "a directory", path);
+        await dir.removeEntry(name).catch((err) => {
+          throw mapError(err, path, "EISDIR");
+        });
+        if (!partition.dead.has(hex)) partition.live.delete(hex);
+      }),
+
+    removeDir: (path) =>
+      serial(async () => {
+        const { segments, depth } = parse(path);
+        const parent = await lookup(segments.slice(0, -1));
+        const name = segments.at(-1)!;
+        const live = depth === 1 ? await livePartition(segments) : undefined;
+        if (parent === undefined || (depth === 1 && live === undefined)) {
+          return await missingDir(segments, path);
+        }
+        if (live === undefined) {
+          await parent.removeEntry(name, { recursive: true }).catch((err) => {
+            throw mapError(err, path);
+          });
+          return;
+        }
+        const { dir, partition } = live;
+        const open = [...files.values()].filter((f) => f.partition === partition);
+        if (open.length === 0) {
+          await parent.removeEntry(name, { recursive: true }).catch((err) => {
+            throw mapError(err, path);
+          });
+          partitions.delete(partition.key);
+          return;
+        }
+        // Files are open: the marker is the removal; they keep their bytes until closed.
+        await dir.getFileHandle(PARTITION_REMOVED, { create: true }).catch((err) => {
+          throw mapError(err, path);
+        });
+        partition.removed = true;
+        const keep = new Set<string>([PARTITION_REMOVED]);
+        for (const f of open) {
+          if (!f.dead) {
+            await dir.getFileHandle(tombstoneName(f.hex, f.gen), { create: true });
+            f.dead = true;
+            addDead(partition, f.hex, f.gen);
+          }
+          keep.add(fileName(f.hex, f.gen)).add(tombstoneName(f.hex, f.gen));
+        }
+        for (const [entry] of await listing(dir)) {
+          if (!keep.has(entry)) await tryRemove(dir, entry, true);
+        }
+        partition.live = new Map();
+        for (const hex of partition.dead.keys()) {
+          partition.live.set(hex, nextGeneration(partition, hex));
+        }
+      }),
+
+    lock: (directory) => {
+      const key = segmentsOf(directory).join("/");
+      let held = locks.get(key);
+      if (held === undefined) {
+        locks.set(key, held = acquire(key, directory));
+        held.catch(() => locks.delete(key));
+      }
+      return held;
+    },
+
+    open: (path) =>
+      serial(async () => {
+        const { segments, depth } = parse(path);
+        const live = depth === 2 ? await livePartition(segments.slice(0, -1)) : undefined;
+        if (live === undefined) throw coded("ENOENT", "no such partition", path);
+        const { dir, partition } = live;
+        const hex = segments.at(-1)!;
+        const gen = partition.live.get(hex) ?? 0;
+        const name = fileName(hex, gen);
+        const key = `${partition.key}/${name}`;
+        let file = files.get(key);
+        if (file === undefined) {
+          let handle: OpfsAccessHandle;
+          try {
+            const fh = await dir.getFileHandle(name, { create: true });
+            handle = await fh.createSyncAccessHandle();
+          } catch (err) {
+            if (domName(err) === "TypeMismatchError") throw coded("EISDIR", "a directory", path);
+            if (domName(err) === "InvalidStateError") {
+              throw coded(NOT_REGULAR, "not a regular file", path, err);
+            }
+            throw mapError(err, path, "EISDIR");
+          }
+          file = { key, handle, partition, hex, gen, refs: 0, dead: false };
+          files.set(key, file);
+        }
+        file.refs++;
+        return filePort(file);
+      }),
+  };
+}
+
+/** How many access handles this worker holds open, for tests. */
+export function openAccessHandles(): number {
+  return files.size;
+}
+
+/**
+ * Forgets what this worker knows of the partitions under the directory
+ * `path`, as a new worker would: the next touch of each heals it again. Only
+ * when none of their files is open; for tests of crash healing.
+ */
+export function forgetPartitions(path: string): void {
+  const prefix = segmentsOf(path).join("/") + "/";
+  for (const f of files.values()) {
+    if (f.partition.key.startsWith(prefix)) throw new Error(`open: ${f.key}`);
+  }
+  for (const key of partitions.keys()) if (key.startsWith(prefix)) partitions.delete(key);
+}
+
+/**
+ * The raw bytes (header included) of the current file of `hex` in the
+ * partition directory at `segments`, or `undefined` when there is none. Reads
+ * through the shared access handle when the file is open. For tests.
+ */
+export function readLiveFile(segments: string[], hex: string): Promise<Uint8Array | undefined> {
+  return serial(async () => {
+    const dir = await lookup(segments);
+    if (dir === undefined) return undefined;
+    const partition = await partitionOf(dir, segments);
+    if (partition === undefined || partition.removed) return undefined;
+    const name = fileName(hex, partition.live.get(hex) ?? 0);
+    const open = files.get(`${partition.key}/${name}`);
+    if (open !== undefined) {
+      const out = new Uint8Array(open.handle.getSize());
+      open.handle.read(out, { at: 0 });
+      return out;
+    }
+    try {
+      const fh = await dir.getFileHandle(name);
+      return new Uint8Array(await (await fh.getFile()).arrayBuffer());
+    } catch (err) {
+      if (domName(err) === "NotFoundError") return undefined;
+      throw err;
+    }
+  });
+}
+
+/**
+ * Replaces the current file of `hex` in the partition directory at
+ * `segments` with `bytes`, creating directories as needed. For tests.
+ */
+export function writeLiveFile(segments: string[], hex: string, bytes: Uint8Array): Promise<void> {
+  return serial(async () => {
+    const dir = await makeDirs(segments, segments.join("/"));
+    const partition = await partitionOf(dir, segments) ??
+      await partitionOf(await makeDirs(segments, segments.join("/")), segments);
+    const name = fileName(hex, partition?.live.get(hex) ?? 0);
+    const open = files.get(`${partition?.key}/${name}`);
+    const handle = open?.handle ??
+      await (await dir.getFileHandle(name, { create: true })).createSyncAccessHandle();
+    try {
+      handle.truncate(0);
+      handle.write(bytes, { at: 0 });
+      handle.flush();
+    } finally {
+      if (open === undefined) handle.close();
+    }
+  });
+}

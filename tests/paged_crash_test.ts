@@ -1,0 +1,285 @@
+/**
+ * The paged layer under seeded crashes: thousands of random sequences of
+ * appends, syncs, shrinks and reads through a `PagedWriter` over
+ * `FaultyStorage(MemoryStorage)` with injected write, sync and resize
+ * failures (partial writes, partial resizes), each ending in a crash that
+ * keeps a random, possibly torn, subset of the unsynced writes. Then the blob
+ * is recovered with `PagedWriter.open` and checked:
+ *
+ * - every byte acknowledged by a successful `sync()` survives, readable and
+ *   exact (a shrink acknowledged by a sync drops what it cut);
+ * - recovery never returns a byte that was not appended: every recovered byte
+ *   past the synced prefix is a byte some append (or zero-filling resize) put
+ *   at that offset since the last sync, acknowledged or not;
+ * - `open` checks only the last page, so an unsynced page can be lost while a
+ *   later one survives: `recoverablePrefixLen()` then stops at the hole, never
+ *   before the synced bytes, and past the hole every page reads as above or
+ *   fails its checks with `BlobCorrupt` (the test then truncates there, as a
+ *   journal would);
+ * - a replay of the recovered blob gives the bytes the reads gave;
+ * - the recovered writer keeps working in the next round.
+ *
+ * A failure names its seed; set `ONLY_SEED` to replay it.
+ *
+ * @module
+ */
+
+import { test } from "node:test";
+import { FaultyStorage, isInjectedFault } from "../drivers/faulty.ts";
+import { MemoryStorage } from "../drivers/memory.ts";
+import { SeededRandom } from "../core/random.ts";
+import { StorageError } from "../core/errors.ts";
+import { PageCache } from "../buffer/page_cache.ts";
+import { PagedWriter } from "../buffer/paged_writer.ts";
+
+/** How many sequences to run. */
+const SEQUENCES = 8000;
+/** Set to a failing seed to replay only that sequence. */
+const ONLY_SEED: number | undefined = undefined;
+const PARTITION = "crash";
+const NAME = "journal";
+
+class Failure extends Error {
+  override name = "PropertyFailure";
+}
+
+function fail(message: string): never {
+  throw new Failure(message);
+}
+
+/** An error a mutation may legitimately fail with under injected faults. */
+function expectedFault(err: unknown): boolean {
+  return isInjectedFault(err) || (err instanceof StorageError && err.code === "Closed");
+}
+
+/** What the model knows between crashes. */
+interface Model {
+  /** The content at the last successful sync (or recovery). */
+  durable: Uint8Array;
+  /** The content as appended (what reads must return). */
+  current: number[];
+  /** The smallest shrink target since the last sync (bytes below it never changed). */
+  shrunkTo: number;
+  /** Per offset: every value written there since the last sync, acknowledged or not. */
+  candidates: number[][];
+}
+
+/** Writes `value` at `offset` of the model's content. */
+function place(model: Model, offset: number, value: number): void {
+  model.current[offset] = value;
+  (model.candidates[offset] ??= []).push(value);
+}
+
+/** A successful sync: `content` is durable. */
+function acknowledge(model: Model, content: Uint8Array): void {
+  model.durable = content;
+  model.shrunkTo = Infinity;
+  model.candidates = [];
+}
+
+async function openFaulty(storage: FaultyStorage, rng: SeededRandom, cache: PageCache) {
+  for (let attempt = 0;; attempt++) {
+    try {
+      const { blob, size } = await storage.open(PARTITION, NAME);
+      return await PagedWriter.open(blob, size, {
+        cache,
+        bufferSize: 1 + rng.below(4 * cache.pageSize),
+      });
+    } catch (err) {
+      if (!expectedFault(err) || attempt > 50) throw err;
+    }
+  }
+}
+
+/** Runs random operations until the writer fails or the budget ends. */
+async function runOps(writer: PagedWriter, rng: SeededRandom, model: Model, pageSize: number) {
+  const ops = 5 + rng.below(30);
+  for (let i = 0; i < ops; i++) {
+    const pick = rng.below(100);
+    try {
+      if (pick < 55) {
+        const n = rng.below(pageSize * (rng.chance(0.2) ? 8 : 2));
+        const data = new Uint8Array(n);
+        for (let j = 0; j < n; j++) data[j] = rng.below(256);
+        // Into the model first: a failed append may still leave its bytes behind.
+        const expected = model.current.length;
+        for (const b of data) place(model, model.current.length, b);
+        const at = await writer.append(data);
+        if (at !== expected) fail(`append at ${at}, expected ${expected}`);
+      } else if (pick < 80) {
+        await writer.sync();
+        acknowledge(model, Uint8Array.from(model.current));
+      } else if (pick < 88) {
+        const n = rng.below(model.current.length + 1);
+        model.shrunkTo = Math.min(model.shrunkTo, n);
+        model.current.length = Math.min(model.current.length, n);
+        for (let j = model.current.length; j < n; j++) place(model, j, 0);
+        await writer.resize(n);
+      } else {
+        const size = model.current.length;
+        if (size === 0) continue;
+        const offset = rng.below(size);
+        const length = 1 + rng.below(Math.min(size - offset, pageSize * 3));
+        let got: Uint8Array;
+        try {
+          got = await writer.readAt(offset, length);
+        } catch (err) {
+          if (isInjectedFault(err)) continue;
+          throw err;
+        }
+        for (let j = 0; j < length; j++) {
+          if (got[j] !== model.current[offset + j]) fail(`read at ${offset + j} before crash`);
+        }
+      }
+    } catch (err) {
+      if (err instanceof Failure || !expectedFault(err)) throw err;
+      return; // the writer is now unusable: crash
+    }
+  }
+}
+
+/**
+ * Reads `[from, to)` page by page and checks each byte against the model:
+ * synced bytes exactly, later ones against what was appended there. With
+ * `mayBeCorrupt`, a page may instead fail its checks.
+ */
+async function checkBytes(
+  writer: PagedWriter,
+  model: Model,
+  d: Uint8Array,
+  floor: number,
+  from: number,
+  to: number,
+  pageSize: number,
+  mayBeCorrupt: boolean,
+): Promise<Uint8Array> {
+  const known = new Uint8Array(to - from);
+  for (let at = from; at < to;) {
+    const n = Math.min(pageSize - (at % pageSize), to - at);
+    let bytes: Uint8Array;
+    try {
+      bytes = await writer.readAt(at, n);
+    } catch (err) {
+      if (mayBeCorrupt && err instanceof StorageError && err.code === "BlobCorrupt") {
+        at += n;
+        continue;
+      }
+      throw new Failure(`offset ${at} (synced ${floor}) unreadable: ${err}`);
+    }
+    for (let j = 0; j < n; j++) {
+      const i = at + j;
+      const b = bytes[j]!;
+      if (i < floor) {
+        if (b !== d[i]) fail(`synced byte ${i} is ${b}, expected ${d[i]}`);
+      } else {
+        const ok = (i < d.length && b === d[i]) || model.candidates[i]?.includes(b) === true;
+        if (!ok) fail(`recovered byte ${i} is ${b}, never appended there`);
+      }
+    }
+    known.set(bytes, at - from);
+    at += n;
+  }
+  return known;
+}
+
+/** Recovers after a crash, checks the properties, and returns the recovered content. */
+async function recoverAndCheck(
+  inner: MemoryStorage,
+  model: Model,
+  pageSize: number,
+): Promise<Uint8Array> {
+  const cache = new PageCache({ pageSize, capacity: 4 });
+  const { blob, size } = await inner.open(PARTITION, NAME);
+  const writer = await PagedWriter.open(blob, size, { cache });
+  const r = writer.size;
+  const d = model.durable;
+  const floor = Math.min(d.length, model.shrunkTo);
+  if (r < floor) fail(`recovered ${r} bytes, fewer than the ${floor} synced`);
+  const longest = Math.max(d.length, model.candidates.length);
+  if (r > longest) fail(`recovered ${r} bytes, more than ever appended (${longest})`);
+
+  // open() checks only the last page: an unsynced page can be lost while a later one
+  // survives, leaving a hole. The synced bytes must all lie before it.
+  const prefix = await writer.recoverablePrefixLen();
+  if (prefix < floor) fail(`recoverable prefix ${prefix} is shorter than the ${floor} synced`);
+  if (prefix > r) fail(`recoverable prefix ${prefix} is past the size ${r}`);
+  if (prefix < r) {
+    // Past the hole, every page reads right or fails its checks.
+    await checkBytes(writer, model, d, floor, prefix, r, pageSize, true);
+    await writer.resize(prefix); // the repair a journal makes
+    await writer.sync();
+    if (writer.size !== prefix) fail("repair did not take");
+  }
+  const known = await checkBytes(writer, model, d, floor, 0, prefix, pageSize, false);
+
+  // A replay sees exactly what the reads saw.
+  const replay = await writer.replay(1 + Math.floor(pageSize * 2.5));
+  if (!(await replay.ensure(prefix))) fail("replay ended early");
+  const replayed = replay.copyToBytes(prefix);
+  for (let i = 0; i < prefix; i++) if (replayed[i] !== known[i]) fail(`replay byte ${i} differs`);
+  if (await replay.ensure(1)) fail("replay went past the size");
+  await blob.close();
+  return known;
+}
+
+async function runSeed(seed: number): Promise<void> {
+  const rng = new SeededRandom(seed);
+  const pageSize = 8 + rng.below(57);
+  const inner = new MemoryStorage({ layout: rng.chance(0.5) ? "v1" : "v0" });
+  const storage = new FaultyStorage(inner, {
+    seed,
+    rates: {
+      write: rng.chance(0.5) ? 0.02 + rng.below(8) / 100 : 0,
+      sync: rng.chance(0.5) ? 0.05 : 0,
+      resize: rng.chance(0.3) ? 0.2 : 0,
+      read: rng.chance(0.2) ? 0.05 : 0,
+      open: rng.chance(0.2) ? 0.1 : 0,
+    },
+    partialWrites: (["none", "prefix", "subset"] as const)[rng.below(3)],
+    partialResizes: rng.chance(0.5),
+    retention: rng.below(5) / 4,
+    tearing: rng.below(3) / 2,
+  });
+  const model: Model = {
+    durable: new Uint8Array(0),
+    current: [],
+    shrunkTo: Infinity,
+    candidates: [],
+  };
+  const rounds = 1 + rng.below(3);
+  for (let round = 0; round < rounds; round++) {
+    const cache = new PageCache({ pageSize, capacity: 1 + rng.below(8) });
+    const writer = await openFaulty(storage, rng, cache);
+    if (writer.size !== model.current.length) {
+      fail(`round ${round} opened at ${writer.size}, expected ${model.current.length}`);
+    }
+    await runOps(writer, rng, model, pageSize);
+    await storage.crash();
+    const recovered = await recoverAndCheck(inner, model, pageSize);
+    model.current = Array.from(recovered);
+    acknowledge(model, recovered);
+  }
+}
+
+/** Seeds per test (Bun's default timeout is 5 s per test). */
+const CHUNK = 1000;
+
+async function runSeeds(seeds: number[]): Promise<void> {
+  for (const seed of seeds) {
+    try {
+      await runSeed(seed);
+    } catch (err) {
+      throw new Error(`seed ${seed}: ${err instanceof Error ? err.stack : err}`);
+    }
+  }
+}
+
+if (ONLY_SEED !== undefined) {
+  test(`paged writer crash recovery: seed ${ONLY_SEED}`, () => runSeeds([ONLY_SEED!]));
+} else {
+  for (let first = 1; first <= SEQUENCES; first += CHUNK) {
+    const last = Math.min(first + CHUNK - 1, SEQUENCES);
+    const seeds = Array.from({ length: last - first + 1 }, (_, i) => first + i);
+    test(`paged writer crash recovery: seeds ${first}..${last}`, () => runSeeds(seeds));
+  }
+}
