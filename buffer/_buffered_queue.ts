@@ -7,6 +7,8 @@
  * @module
  */
 
+import type { Where } from "./_cache_core.ts";
+
 const noop = () => {};
 
 /** A queue of asynchronous operations that run one after another, in call order. */
@@ -89,4 +91,24 @@ export function checkOptions(options: unknown, who: string): void {
   if (typeof options !== "object" || options === null) {
     throw new TypeError(`${who} options must be an object`);
   }
+}
+
+export type { Where };
+
+/**
+ * The `partition` and `blob` of a buffer's options, checked: strings when
+ * given, for the errors the buffer raises itself (a `Blob` does not say which
+ * blob it is).
+ */
+export function whereOf(options: { partition?: unknown; blob?: unknown }): Where {
+  const where: { partition?: string; blob?: string } = {};
+  if (options.partition !== undefined) {
+    if (typeof options.partition !== "string") throw new TypeError("partition must be a string");
+    where.partition = options.partition;
+  }
+  if (options.blob !== undefined) {
+    if (typeof options.blob !== "string") throw new TypeError("blob must be a string");
+    where.blob = options.blob;
+  }
+  return where;
 }

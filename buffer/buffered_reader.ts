@@ -26,10 +26,17 @@
  */
 
 import { spendTurn } from "../core/_turn.ts";
-import { checkIndex } from "../core/args.ts";
+import { checkIndex, insufficientLength } from "../core/args.ts";
 import { StorageError } from "../core/errors.ts";
 import type { Blob } from "../core/types.ts";
-import { checkBlobLike, checkOptions, checkPositive, OpQueue } from "./_buffered_queue.ts";
+import {
+  checkBlobLike,
+  checkOptions,
+  checkPositive,
+  OpQueue,
+  type Where,
+  whereOf,
+} from "./_buffered_queue.ts";
 
 /**
  * Options of {@linkcode BufferedReader}.
@@ -52,6 +59,10 @@ export interface BufferedReaderOptions {
    * first read that needs it, at most the blob's size.
    */
   bufferSize: number;
+  /** The blob's partition, for the errors this reader raises itself. */
+  partition?: string;
+  /** The lowercase hex of the blob's name, for the errors this reader raises itself. */
+  blob?: string;
 }
 
 const EMPTY = new Uint8Array(0);
@@ -78,9 +89,10 @@ const BLOB_METHODS = ["readAtBuf"] as const;
  *   still safe: they run one after another, in call order. The getters
  *   ({@linkcode BufferedReader.position} and friends) show the state once the
  *   calls made so far have settled.
- * - Errors the reader raises itself (`BlobInsufficientLength`) carry no
- *   `partition` or `blob`: a `Blob` does not say which it is. Errors of the
- *   blob's own reads pass through unchanged.
+ * - Errors the reader raises itself (`BlobInsufficientLength`) carry the
+ *   `partition` and `blob` given in the options (a `Blob` does not say which
+ *   it is) and say the position, length and size. Errors of the blob's own
+ *   reads pass through unchanged.
  *
  * @example
  * ```ts
@@ -112,6 +124,7 @@ export class BufferedReader {
   /** How many bytes of `#buf` are valid. */
   #valid = 0;
   readonly #queue = new OpQueue();
+  readonly #where: Where;
 
   /**
    * Creates a reader positioned at 0. Does no I/O and allocates no buffer.
@@ -139,6 +152,7 @@ export class BufferedReader {
     checkIndex(size, "size");
     checkOptions(options, "BufferedReader");
     this.#bufferSize = checkPositive(options.bufferSize, "bufferSize");
+    this.#where = whereOf(options);
     this.#blob = blob;
     this.#size = size;
   }
@@ -286,7 +300,7 @@ export class BufferedReader {
     if (this.#queue.idle) {
       // The fast path: no call in flight, and the buffer holds the bytes.
       if (length > this.blobRemaining) {
-        return Promise.reject(new StorageError("BlobInsufficientLength"));
+        return Promise.reject(this.#short(length));
       }
       if (length <= this.#valid - this.#pos) {
         const turn = spendTurn(length);
@@ -327,7 +341,12 @@ export class BufferedReader {
    */
   seekTo(position: number): void {
     checkIndex(position, "position");
-    if (position > this.#size) throw new StorageError("BlobInsufficientLength");
+    if (position > this.#size) {
+      throw new StorageError("BlobInsufficientLength", {
+        ...this.#where,
+        reason: `seek to ${position}, blob size ${this.#size}`,
+      });
+    }
     if (this.#queue.idle) this.#seek(position);
     else void this.#queue.run(async () => this.#seek(position));
   }
@@ -384,8 +403,13 @@ export class BufferedReader {
     return this.#buf!.subarray(at, at + length); // valid > 0: the buffer exists
   }
 
+  /** `BlobInsufficientLength` for a read of `length` bytes at the current position. */
+  #short(length: number): StorageError {
+    return insufficientLength(this.#where, this.position, length, this.#size);
+  }
+
   async #read(length: number): Promise<Uint8Array<ArrayBuffer>> {
-    if (length > this.blobRemaining) throw new StorageError("BlobInsufficientLength");
+    if (length > this.blobRemaining) throw this.#short(length);
     const have = this.#valid - this.#pos;
     if (length <= have) return this.#take(length);
     const from = this.position;
@@ -403,7 +427,7 @@ export class BufferedReader {
     try {
       out = new Uint8Array(length);
     } catch (cause) {
-      throw new StorageError("ReadFailed", { cause });
+      throw new StorageError("ReadFailed", { ...this.#where, cause });
     }
     if (have > 0) out.set(this.#buf!.subarray(this.#pos, this.#valid)); // have > 0: it exists
     this.#pos = this.#valid;
@@ -437,7 +461,7 @@ export class BufferedReader {
       try {
         buf = new Uint8Array(Math.min(this.#bufferSize, this.#size));
       } catch (cause) {
-        throw new StorageError("ReadFailed", { cause });
+        throw new StorageError("ReadFailed", { ...this.#where, cause });
       }
       this.#buf = buf;
       this.#shared = false;

@@ -27,10 +27,17 @@
  */
 
 import { spendTurn } from "../core/_turn.ts";
-import { checkEnd, checkIndex, checkWrite } from "../core/args.ts";
+import { checkEnd, checkIndex, checkWrite, insufficientLength } from "../core/args.ts";
 import { StorageError } from "../core/errors.ts";
 import type { Blob, WriteData } from "../core/types.ts";
-import { checkBlobLike, checkOptions, checkPositive, OpQueue } from "./_buffered_queue.ts";
+import {
+  checkBlobLike,
+  checkOptions,
+  checkPositive,
+  OpQueue,
+  type Where,
+  whereOf,
+} from "./_buffered_queue.ts";
 import { Tip } from "./_buffered_tip.ts";
 
 // The types `writeAt` takes, re-exported so the API documented here is complete.
@@ -58,6 +65,10 @@ export interface BufferedWriterOptions {
    * write and reused.
    */
   capacity: number;
+  /** The blob's partition, for the errors this writer raises itself. */
+  partition?: string;
+  /** The lowercase hex of the blob's name, for the errors this writer raises itself. */
+  blob?: string;
 }
 
 const BLOB_METHODS = ["readAtBuf", "writeAt", "resize", "sync"] as const;
@@ -98,9 +109,9 @@ const BLOB_METHODS = ["readAtBuf", "writeAt", "resize", "sync"] as const;
  * A failed write of several chunks may have applied the chunks before the
  * failing one, and as with {@linkcode Blob.writeAt}, a failed blob write may
  * have left part of its bytes in the blob. Errors the writer raises itself
- * (`BlobInsufficientLength`, `OffsetOverflow`) carry no `partition` or
- * `blob`: a `Blob` does not say which it is; the blob's errors pass through
- * unchanged.
+ * (`BlobInsufficientLength`, `OffsetOverflow`) carry the `partition` and
+ * `blob` given in the options (a `Blob` does not say which it is); the
+ * blob's errors pass through unchanged.
  *
  * @example
  * ```ts
@@ -120,6 +131,7 @@ const BLOB_METHODS = ["readAtBuf", "writeAt", "resize", "sync"] as const;
  * ```
  */
 export class BufferedWriter {
+  readonly #where: Where;
   readonly #blob: Blob;
   readonly #tip: Tip;
   /** Whether the blob has changes a full `sync` must cover. */
@@ -153,6 +165,7 @@ export class BufferedWriter {
     checkIndex(size, "size");
     checkOptions(options, "BufferedWriter");
     const capacity = checkPositive(options.capacity, "capacity");
+    this.#where = whereOf(options);
     this.#blob = blob;
     this.#tip = new Tip(size, capacity);
   }
@@ -230,7 +243,7 @@ export class BufferedWriter {
     try {
       checkIndex(offset, "offset");
       checkIndex(length, "length");
-      checkEnd(offset, length);
+      checkEnd(offset, length, this.#where);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -284,7 +297,7 @@ export class BufferedWriter {
       // The common case (one array, nothing in flight), without building a chunk list.
       try {
         checkIndex(offset, "offset");
-        checkEnd(offset, data.length);
+        checkEnd(offset, data.length, this.#where);
       } catch (err) {
         return Promise.reject(err);
       }
@@ -303,7 +316,7 @@ export class BufferedWriter {
     let chunks: Uint8Array[];
     let length: number;
     try {
-      ({ chunks, length } = checkWrite(offset, data, undefined, false));
+      ({ chunks, length } = checkWrite(offset, data, undefined, false, this.#where));
     } catch (err) {
       return Promise.reject(err);
     }
@@ -364,7 +377,7 @@ export class BufferedWriter {
   resize(length: number): Promise<void> {
     try {
       checkIndex(length, "length");
-      checkEnd(0, length);
+      checkEnd(0, length, this.#where);
     } catch (err) {
       return Promise.reject(err);
     }
@@ -410,7 +423,7 @@ export class BufferedWriter {
   async #read(offset: number, length: number): Promise<Uint8Array<ArrayBuffer>> {
     const tip = this.#tip;
     const end = offset + length;
-    if (end > tip.size) throw new StorageError("BlobInsufficientLength");
+    if (end > tip.size) throw insufficientLength(this.#where, offset, length, tip.size);
     if (offset >= tip.offset) return this.#fromTip(offset, length);
     const out = alloc(length);
     const fromBlob = Math.min(end, tip.offset) - offset;

@@ -67,6 +67,7 @@ import * as view from "./_paged_view.ts";
 import { findLastValidPage } from "./_recover.ts";
 import { createReplay, Replay } from "./_replay.ts";
 import { createSealed, prefetchPages, Sealed } from "./_sealed.ts";
+import { whereOf } from "./_buffered_queue.ts";
 import type { PageCache } from "./page_cache.ts";
 
 export { Replay, Sealed };
@@ -270,15 +271,7 @@ export class PagedWriter {
     const bufferSize = options.bufferSize ?? DEFAULT_BUFFER;
     view.checkIndex(bufferSize, "bufferSize");
     if (bufferSize === 0) throw new RangeError("bufferSize must be positive");
-    const where: Where = {};
-    if (options.partition !== undefined) {
-      if (typeof options.partition !== "string") throw new TypeError("partition must be a string");
-      (where as { partition?: string }).partition = options.partition;
-    }
-    if (options.blob !== undefined) {
-      if (typeof options.blob !== "string") throw new TypeError("blob must be a string");
-      (where as { blob?: string }).blob = options.blob;
-    }
+    const where: Where = whereOf(options);
     const pageSize = core.pageSize;
     const capacity = Math.max(Math.ceil(bufferSize / pageSize), 2) * pageSize;
 

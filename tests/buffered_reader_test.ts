@@ -367,7 +367,10 @@ test("BufferedReader: BlobInsufficientLength is a StorageError", async () => {
   await using opened = await new MemoryStorage().open("p", "b");
   const reader = new BufferedReader(opened.blob, 0, { bufferSize: 8 });
   const err = await rejectsCode(reader.read(1), "BlobInsufficientLength");
-  assert.equal(err.message, "blob insufficient length");
+  assert.equal(
+    err.message,
+    "blob insufficient length: / reason: read of 1 bytes at offset 0, blob size 0",
+  );
 });
 
 test("BufferedReader: a failed refill rejects with the blob's error and consumes nothing", async () => {
@@ -444,3 +447,22 @@ for (const seed of [1, 2, 3]) {
     await blob.close();
   });
 }
+
+test("BufferedReader: its own errors carry the partition and blob given, and say the range", async () => {
+  const { blob } = await new MemoryStorage().open("p", "b");
+  await blob.writeAt(0, ABC);
+  const reader = new BufferedReader(blob, 26, { bufferSize: 8, partition: "p", blob: "62" });
+  await reader.read(20);
+  const err = await rejectsCode(reader.read(10), "BlobInsufficientLength");
+  assert.equal(err.partition, "p");
+  assert.equal(err.blob, "62");
+  assert.equal(
+    err.message,
+    "blob insufficient length: p/62 reason: read of 10 bytes at offset 20, blob size 26",
+  );
+  const seek = thrown(() => reader.seekTo(27)) as StorageError;
+  assert.equal(seek.code, "BlobInsufficientLength");
+  assert.equal(seek.blob, "62");
+  assert.throws(() => new BufferedReader(blob, 26, { bufferSize: 8, blob: 7 as never }), TypeError);
+  await blob.close();
+});

@@ -780,3 +780,23 @@ for (const seed of [1, 2, 3]) {
     assertBytes(inner.readRaw("p", "b")!.subarray(8), model, "durable image");
   });
 }
+
+test("BufferedWriter: its own errors carry the partition and blob given, and say the range", async () => {
+  const { blob } = await new MemoryStorage().open("p", "b");
+  const writer = new BufferedWriter(blob, 0, { capacity: 16, partition: "p", blob: "62" });
+  await writer.writeAt(0, new Uint8Array([1, 2, 3]));
+  const err = await rejectsCode(writer.readAt(2, 5), "BlobInsufficientLength");
+  assert.equal(err.partition, "p");
+  assert.equal(err.blob, "62");
+  assert.match(err.message, /read of 5 bytes at offset 2, blob size 3$/);
+  const over = await rejectsCode(
+    writer.writeAt(Number.MAX_SAFE_INTEGER - 4, new Uint8Array(2)),
+    "OffsetOverflow",
+  );
+  assert.equal(over.blob, "62");
+  assert.throws(
+    () => new BufferedWriter(blob, 0, { capacity: 16, partition: 1 as never }),
+    TypeError,
+  );
+  await blob.close();
+});
