@@ -88,7 +88,10 @@ function render(code: StorageErrorCode, d: StorageErrorDetails): string {
     case "BlobSyncFailed":
       return `blob sync failed: ${where} error: ${io}`;
     case "BlobInsufficientLength":
-      return "blob insufficient length" + (d.reason ? `: ${where} reason: ${d.reason}` : "");
+      if (d.reason === undefined) return "blob insufficient length";
+      return d.partition === undefined && d.blob === undefined
+        ? `blob insufficient length: ${d.reason}`
+        : `blob insufficient length: ${where} reason: ${d.reason}`;
     case "BlobCorrupt":
       return `blob corrupt: ${where} reason: ${d.reason ?? ""}`;
     case "BlobVersionMismatch":

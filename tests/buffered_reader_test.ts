@@ -369,7 +369,7 @@ test("BufferedReader: BlobInsufficientLength is a StorageError", async () => {
   const err = await rejectsCode(reader.read(1), "BlobInsufficientLength");
   assert.equal(
     err.message,
-    "blob insufficient length: / reason: read of 1 bytes at offset 0, blob size 0",
+    "blob insufficient length: read of 1 bytes at offset 0, blob size 0",
   );
 });
 
