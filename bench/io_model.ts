@@ -101,17 +101,23 @@ try {
   // 1 MiB readAt against readAtBuf into one reused buffer (same engine).
   const at1m = randomOffsets(2, FILE / MIB, MIB);
   const big = new Uint8Array(MIB);
-  const [fresh, into] = await interleave(
+  const [fresh, disposed, into] = await interleave(
     [
       () => blob.readAt(at1m(), MIB),
+      // `using`: the result's memory goes back to the pool for the next read.
+      async () => {
+        using _ = await blob.readAt(at1m(), MIB);
+      },
       () => blob.readAtBuf(at1m(), MIB, big),
     ],
     ROUNDS,
     ROUND_MS,
-  ) as [number[], number[]];
+  ) as [number[], number[], number[]];
   console.log(
-    `\n1 MiB readAt ${fmtOps(median(fresh))}/s, readAtBuf (reused) ${fmtOps(median(into))}/s: ` +
-      `readAt ÷ readAtBuf = ${pairedRatio(fresh, into).toFixed(2)}`,
+    `\n1 MiB readAt ${fmtOps(median(fresh))}/s, readAt disposed (using) ` +
+      `${fmtOps(median(disposed))}/s, readAtBuf (reused) ${fmtOps(median(into))}/s: ` +
+      `readAt ÷ readAtBuf = ${pairedRatio(fresh, into).toFixed(2)}, ` +
+      `with using ${pairedRatio(disposed, into).toFixed(2)}`,
   );
 
   // 1024 × 64 B vectored against one 64 KiB write of the same bytes.

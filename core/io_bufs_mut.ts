@@ -7,6 +7,7 @@
 
 import { IoBufMut } from "./io_buf_mut.ts";
 import { checkRange, concat } from "./_view.ts";
+import { giveBack } from "./_memory_pool.ts";
 
 /**
  * Ordered chunks of {@linkcode IoBufMut}. Chunks of length 0 that still have
@@ -35,7 +36,8 @@ import { checkRange, concat } from "./_view.ts";
  * assert.equal(bufs.buffers()[0], a);
  * ```
  */
-export class IoBufsMut<B extends ArrayBufferLike = ArrayBuffer> implements Iterable<Uint8Array<B>> {
+export class IoBufsMut<B extends ArrayBufferLike = ArrayBuffer>
+  implements Iterable<Uint8Array<B>>, Disposable {
   readonly #chunks: IoBufMut<B>[];
   #head = 0;
 
@@ -170,6 +172,40 @@ export class IoBufsMut<B extends ArrayBufferLike = ArrayBuffer> implements Itera
       only = b;
     }
     return only ?? new Uint8Array(0);
+  }
+
+  /**
+   * Lets go of the bytes: this object is empty afterwards. When it came from a
+   * filesystem storage's `readAt` of 64 KiB or more, its memory goes back to
+   * a small pool (at most 64 MiB) for the next `readAt` of the same length,
+   * so a loop of large reads stops paying for fresh pages: commonware's
+   * buffer pool, opt-in with `using`. Bytes taken from it before (by
+   * {@linkcode IoBufsMut.bytes}, iteration or its chunks) must not be used
+   * after: a later read may overwrite them. Without `using` or a call to this,
+   * nothing is ever reused.
+   *
+   * @example
+   * ```ts
+   * import { NodeStorage } from "@blobrt/storage/node";
+   * import assert from "node:assert/strict";
+   *
+   * const directory = await Deno.makeTempDir();
+   * const storage = new NodeStorage({ directory });
+   * await using opened = await storage.open("p", "b");
+   * await opened.blob.writeAt(0, new Uint8Array(1 << 20).fill(7));
+   * let sum = 0;
+   * for (let i = 0; i < 4; i++) {
+   *   using read = await opened.blob.readAt(0, 1 << 20); // the same memory after the first
+   *   sum += read.bytes()[i]!;
+   * }
+   * assert.equal(sum, 28);
+   * await Deno.remove(directory, { recursive: true });
+   * ```
+   */
+  [Symbol.dispose](): void {
+    giveBack(this);
+    this.#chunks.length = 0;
+    this.#head = 0;
   }
 
   /** Yields each non-empty readable chunk, in order. */

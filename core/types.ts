@@ -340,7 +340,9 @@ export interface Blob extends AsyncDisposable {
   /**
    * Reads exactly `length` bytes at `offset` into a fresh single-chunk
    * {@linkcode IoBufsMut} of the storage's own `ArrayBuffer` memory (not a
-   * shared pool: its `.buffer` holds these bytes only). If any byte of the
+   * shared pool: its `.buffer` holds these bytes only; disposing the result,
+   * as `using` does, may give that memory to a later read of the same length,
+   * see {@linkcode IoBufsMut}). If any byte of the
    * range is past the blob's logical end, it rejects with
    * `BlobInsufficientLength` and returns nothing: there are no short reads. A
    * zero-length read resolves with an empty buffer and does no I/O (it still

@@ -41,6 +41,7 @@ import { IoBufMut } from "../core/io_buf_mut.ts";
 import { IoBufsMut } from "../core/io_bufs_mut.ts";
 import { concat } from "../core/_view.ts";
 import { spendTurn } from "../core/_turn.ts";
+import { adopt, takeMemory } from "../core/_memory_pool.ts";
 import type { Blob, ReadTarget, WriteData, WriteOptions } from "../core/types.ts";
 import { type Hold, RangeGate } from "./_range_gate.ts";
 import type { FilePort, ReadOffload } from "./port.ts";
@@ -255,10 +256,10 @@ export class FileBlob implements Blob {
     if (spendTurn(length) !== undefined || !this.#gate.idle) {
       return this.#readAtSlow(offset, length, position);
     }
-    const buf = this.#alloc(length);
+    const buf = takeMemory(length) ?? this.#alloc(length);
     const done = this.#readHot(buf, position);
     if (done < length) return this.#readAtCold(buf, position, done);
-    return new IoBufsMut(new IoBufMut(buf));
+    return adopt(new IoBufsMut(new IoBufMut(buf)), buf);
   }
 
   /** Before a read that could not go straight through: waits its turn, then for conflicting holds. */
@@ -274,9 +275,10 @@ export class FileBlob implements Blob {
 
   async #readAtSlow(offset: number, length: number, position: number): Promise<IoBufsMut> {
     await this.#readyToRead(offset, length, position);
-    const buf = this.#alloc(length);
+    const buf = takeMemory(length) ?? this.#alloc(length);
     const done = this.#readHot(buf, position);
-    return done < length ? this.#readAtCold(buf, position, done) : new IoBufsMut(new IoBufMut(buf));
+    if (done < length) return this.#readAtCold(buf, position, done);
+    return adopt(new IoBufsMut(new IoBufMut(buf)), buf);
   }
 
   async #readAtCold(
@@ -284,7 +286,8 @@ export class FileBlob implements Blob {
     position: number,
     done: number,
   ): Promise<IoBufsMut> {
-    return new IoBufsMut(new IoBufMut(await this.#readCold(buf, position, done)));
+    const bytes = await this.#readCold(buf, position, done);
+    return adopt(new IoBufsMut(new IoBufMut(bytes)), bytes);
   }
 
   readAtBuf(offset: number, length: number, target: ReadTarget): Promise<IoBufsMut> {

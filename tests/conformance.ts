@@ -381,6 +381,35 @@ export function runConformance(
     await blob.close();
   });
 
+  it("readAt results: disposing one empties it and never changes a result still held", async ({ storage }) => {
+    const { blob } = await storage.open("test_read_dispose", "blob");
+    const size = 256 * 1024; // large enough for the filesystem drivers' pool
+    const a = pattern(size, 1);
+    const b = pattern(size, 2);
+    await blob.writeAt(0, a);
+    await blob.writeAt(size, b);
+    const kept = await blob.readAt(0, size);
+    const keptBytes = kept.bytes();
+    for (let i = 0; i < 3; i++) {
+      const read = await blob.readAt(i % 2 === 0 ? size : 0, size);
+      assertBytes(read.bytes(), i % 2 === 0 ? b : a, `read ${i}`);
+      read[Symbol.dispose]();
+      assert.equal(read.length, 0, "empty after dispose");
+      assert.equal(read.chunkCount, 0);
+      read[Symbol.dispose](); // twice is harmless
+    }
+    {
+      using scoped = await blob.readAt(size, size);
+      assertBytes(scoped.bytes(), b, "with using");
+    }
+    // Memory given back may serve later reads; a result never disposed is never reused.
+    const again = await blob.readAt(size, size);
+    assertBytes(again.bytes(), b);
+    assertBytes(keptBytes, a, "a result still held keeps its bytes");
+    assert.notEqual(again.bytes().buffer, keptBytes.buffer);
+    await blob.close();
+  });
+
   it("readAtBuf returns same buffer", async ({ storage }) => {
     const { blob } = await storage.open("test_read_at_contract", "blob");
     await blob.writeAt(0, enc("hello world"));
