@@ -4,38 +4,14 @@
 
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import * as fs from "node:fs/promises";
 import { BufferedReader } from "../buffer/buffered_reader.ts";
 import { StorageError } from "../core/errors.ts";
 import type { Blob, Storage } from "../core/types.ts";
 import { MemoryStorage } from "../drivers/memory.ts";
-import { NodeStorage } from "../drivers/node.ts";
 import { FaultyStorage } from "../drivers/faulty.ts";
 import { assertBytes, rejectsCode, thrown } from "./assert.ts";
-import { tempDir } from "./fs_fixture.ts";
+import { backends } from "./fs_fixture.ts";
 import { enc, pattern } from "./util.ts";
-
-interface Backend {
-  name: string;
-  make(): Promise<{ storage: Storage; cleanup(): Promise<void> }>;
-}
-
-const backends: Backend[] = [
-  {
-    name: "MemoryStorage",
-    make: () => Promise.resolve({ storage: new MemoryStorage(), cleanup: async () => {} }),
-  },
-  {
-    name: "NodeStorage",
-    make: async () => {
-      const directory = await tempDir();
-      return {
-        storage: new NodeStorage({ directory }),
-        cleanup: () => fs.rm(directory, { recursive: true, force: true }),
-      };
-    },
-  },
-];
 
 const ABC = enc("ABCDEFGHIJKLMNOPQRSTUVWXYZ");
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);

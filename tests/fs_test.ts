@@ -28,7 +28,7 @@ import { nodeFileSystem } from "../fs/node_port.ts";
 import type { FilePort, FileSystemPort } from "../fs/port.ts";
 import { assertBytes, rejectsCode } from "./assert.ts";
 import { runConformance } from "./conformance.ts";
-import { fsFixture, tempDir } from "./fs_fixture.ts";
+import { fsFixture, inTempDir } from "./fs_fixture.ts";
 import { CRASH_BLOB, CRASH_PARTITION, record, RECORD_SIZE } from "./fixtures/crash_writer.ts";
 import { enc, pattern, read } from "./util.ts";
 
@@ -75,16 +75,6 @@ const readRaw = (path: string): Uint8Array => new Uint8Array(fs.readFileSync(pat
 function causeCode(err: StorageError): unknown {
   assert.ok(err.cause !== undefined, `${err.code} has no cause`);
   return (err.cause as { code?: unknown }).code;
-}
-
-/** Runs `body` in a fresh temporary directory, removed afterwards. */
-async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await tempDir();
-  try {
-    await body(dir);
-  } finally {
-    await fs.promises.rm(dir, { recursive: true, force: true });
-  }
 }
 
 /** The names and contents under `path`, not following links: what must not change. */

@@ -21,7 +21,7 @@ import type { Storage } from "../core/types.ts";
 import { rejectsCode } from "./assert.ts";
 import { isDeno } from "./spawn.ts";
 import { enc } from "./util.ts";
-import { tempDir } from "./fs_fixture.ts";
+import { inTempDir } from "./fs_fixture.ts";
 
 const isBun = "Bun" in globalThis;
 const here = import.meta.dirname ?? ".";
@@ -113,15 +113,6 @@ function tryOnce(argv: [string, string[]]): string {
   const r = spawnSync(argv[0], argv[1], { encoding: "utf8", timeout: 20_000 });
   assert.equal(r.status, 0, r.stderr);
   return r.stdout.trim();
-}
-
-async function inTempDir(body: (dir: string) => Promise<void>): Promise<void> {
-  const dir = await tempDir();
-  try {
-    await body(dir);
-  } finally {
-    await fs.promises.rm(dir, { recursive: true, force: true });
-  }
 }
 
 test("lock: storages on one directory in one process share the lock", () =>

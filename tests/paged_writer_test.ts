@@ -611,47 +611,57 @@ async function twoStepPage(storage: MemoryStorage, first: number, total: number,
   return { data, opened: await reopen(storage, "b", opened.blob), c };
 }
 
-test("resize_same_page_shrink_survives_interrupted_crc_stage", async () => {
-  const storage = new MemoryStorage();
-  const { data, opened } = await twoStepPage(storage, 40, 50);
-  const blob = partialWrite(opened.blob, 1, 3);
-  const w = await PagedWriter.open(blob, opened.size, { cache: cache() });
-  await assert.rejects(w.resize(45));
-  assert.equal(blob.writes, 1);
-  assert.equal(blob.failedWriteLength, 6);
-  const o = await reopen(storage, "b", opened.blob);
-  const again = await PagedWriter.open(o.blob, o.size, { cache: cache() });
-  assert.equal(again.size, 50);
-  assertBytes(await again.readAt(0, 50), data, "50");
-});
-
-test("resize_same_page_shrink_survives_interrupted_len_stage", async () => {
-  const storage = new MemoryStorage();
-  const { data, opened } = await twoStepPage(storage, 255, 300, 600);
-  const blob = partialWrite(opened.blob, 2, 1);
-  const w = await PagedWriter.open(blob, opened.size, { cache: cache(BUFFER, 600) });
-  await assert.rejects(w.resize(257));
-  assert.equal(blob.writes, 2);
-  assert.equal(blob.failedWriteLength, 2);
-  const o = await reopen(storage, "b", opened.blob);
-  const again = await PagedWriter.open(o.blob, o.size, { cache: cache(BUFFER, 600) });
-  assert.equal(again.size, 300);
-  assertBytes(await again.readAt(0, 300), data, "300");
-});
-
-test("resize_same_page_shrink_survives_interrupted_length_invalidation", async () => {
-  const storage = new MemoryStorage();
-  const { data, opened } = await twoStepPage(storage, 255, 300, 600);
-  const blob = partialWrite(opened.blob, 3, 1);
-  const w = await PagedWriter.open(blob, opened.size, { cache: cache(BUFFER, 600) });
-  await assert.rejects(w.resize(40));
-  assert.equal(blob.writes, 3);
-  assert.equal(blob.failedWriteLength, 2);
-  const o = await reopen(storage, "b", opened.blob);
-  const again = await PagedWriter.open(o.blob, o.size, { cache: cache(BUFFER, 600) });
-  assert.equal(again.size, 40);
-  assertBytes(await again.readAt(0, 40), data.subarray(0, 40), "40");
-});
+// The three durable writes of a shrink within a page, each interrupted: the
+// write that fails keeps a prefix, and the reopened blob is at a size that
+// was durable before or after the shrink, with exactly its bytes.
+for (
+  const c of [
+    {
+      stage: "crc_stage",
+      steps: [40, 50],
+      page: P,
+      failAt: 1,
+      keep: 3,
+      to: 45,
+      wrote: 6,
+      after: 50,
+    },
+    {
+      stage: "len_stage",
+      steps: [255, 300],
+      page: 600,
+      failAt: 2,
+      keep: 1,
+      to: 257,
+      wrote: 2,
+      after: 300,
+    },
+    {
+      stage: "length_invalidation",
+      steps: [255, 300],
+      page: 600,
+      failAt: 3,
+      keep: 1,
+      to: 40,
+      wrote: 2,
+      after: 40,
+    },
+  ]
+) {
+  test(`resize_same_page_shrink_survives_interrupted_${c.stage}`, async () => {
+    const storage = new MemoryStorage();
+    const { data, opened } = await twoStepPage(storage, c.steps[0]!, c.steps[1]!, c.page);
+    const blob = partialWrite(opened.blob, c.failAt, c.keep);
+    const w = await PagedWriter.open(blob, opened.size, { cache: cache(BUFFER, c.page) });
+    await assert.rejects(w.resize(c.to));
+    assert.equal(blob.writes, c.failAt);
+    assert.equal(blob.failedWriteLength, c.wrote);
+    const o = await reopen(storage, "b", opened.blob);
+    const again = await PagedWriter.open(o.blob, o.size, { cache: cache(BUFFER, c.page) });
+    assert.equal(again.size, c.after);
+    assertBytes(await again.readAt(0, c.after), data.subarray(0, c.after), String(c.after));
+  });
+}
 
 test("resize_same_page_shrink_preserves_validated_fallback_slot", async () => {
   const storage = new MemoryStorage();
