@@ -32,6 +32,12 @@
  *   followed. The checks are `lstat`s before the operation (plus `O_NOFOLLOW`
  *   or its equivalent on open, see the port), so an entry swapped for a link
  *   by another process between check and use is not caught there.
+ * - One process per directory: the first operation takes the port's `lock`
+ *   on the root (`fs/_dir_lock.ts`: `.blobrt-lock`, a pid and start-time
+ *   record, plus `flock` where the runtime has it) and holds it until the
+ *   process exits; while another live process holds it, every operation
+ *   rejects with `StorageLocked`. A `scan` or `remove` before the root exists
+ *   takes no lock and touches nothing.
  * - Reads and writes use the port's synchronous positional calls: one handle
  *   can serve many concurrent callers and no two of its operations interleave.
  *   `sync` runs off the event loop; `close` waits for syncs in flight.
