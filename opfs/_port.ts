@@ -80,53 +80,25 @@ import {
   type FileSystemPort,
   LOCKED,
   NOT_REGULAR,
-  portError,
 } from "../fs/port.ts";
 import {
   domName,
   type OpfsAccessHandle,
   type OpfsDirectoryHandle,
-  opfsRoot,
   timeoutSignal,
   webLocks,
 } from "./_dom.ts";
-
-/** Suffix of a tombstone: `<hex>.<generation>.removed`. */
-const TOMBSTONE = ".removed";
-/** The partition marker: the partition is removed, its open files wait to close. */
-export const PARTITION_REMOVED = ".partition.removed";
-
-/** What a physical name in a partition directory is. */
-type Physical =
-  | { kind: "file"; hex: string; gen: number }
-  | { kind: "tombstone"; hex: string; gen: number }
-  | { kind: "marker" }
-  | { kind: "foreign" };
-
-const HEX = /^[0-9a-f]+$/;
-const GENERATION = /^([0-9a-f]+)\.([1-9][0-9]{0,14})$/;
-const TOMBSTONE_NAME = /^([0-9a-f]+)\.(0|[1-9][0-9]{0,14})\.removed$/;
-
-/** Parses a physical name of a partition directory. */
-export function parsePhysical(name: string): Physical {
-  if (HEX.test(name)) return { kind: "file", hex: name, gen: 0 };
-  if (name === PARTITION_REMOVED) return { kind: "marker" };
-  let m = GENERATION.exec(name);
-  if (m !== null) return { kind: "file", hex: m[1]!, gen: Number(m[2]) };
-  m = TOMBSTONE_NAME.exec(name);
-  if (m !== null) return { kind: "tombstone", hex: m[1]!, gen: Number(m[2]) };
-  return { kind: "foreign" };
-}
-
-/** The physical name of generation `gen` of `hex`. */
-export function fileName(hex: string, gen: number): string {
-  return gen === 0 ? hex : `${hex}.${gen}`;
-}
-
-/** The tombstone's name for generation `gen` of `hex`. */
-export function tombstoneName(hex: string, gen: number): string {
-  return `${hex}.${gen}${TOMBSTONE}`;
-}
+import {
+  coded,
+  entryKind,
+  listing,
+  lookup,
+  makeDirs,
+  mapError,
+  segmentsOf,
+  tryRemove,
+} from "./_dirs.ts";
+import { fileName, parsePhysical, PARTITION_REMOVED, tombstoneName } from "./_names.ts";
 
 /** What this worker knows of one partition directory (built when it heals it). */
 interface Partition {
@@ -156,7 +128,6 @@ interface SharedFile {
 const partitions = new Map<string, Partition>();
 const files = new Map<string, SharedFile>();
 const locks = new Map<string, Promise<void>>();
-let root: Promise<OpfsDirectoryHandle> | undefined;
 let tail: Promise<unknown> = Promise.resolve();
 
 /** Runs `fn` after every call queued before it (per worker). */
@@ -167,101 +138,6 @@ function serial<T>(fn: () => Promise<T>): Promise<T> {
 }
 
 function noop(): void {}
-
-function getRoot(): Promise<OpfsDirectoryHandle> {
-  root ??= opfsRoot();
-  root.catch(() => root = undefined);
-  return root;
-}
-
-/** The non-empty components of a `/`-separated path. */
-export function segmentsOf(path: string): string[] {
-  return path.split("/").filter((s) => s !== "");
-}
-
-/** A port error of `code` for `path`, with the DOM error as its cause. */
-function coded(code: string, message: string, path: string, cause?: unknown): Error {
-  const err = portError(code, message, path);
-  if (cause !== undefined) (err as { cause?: unknown }).cause = cause;
-  return err;
-}
-
-/** Maps a DOM error to the POSIX-style code the engine understands. */
-function mapError(err: unknown, path: string, notDir = "ENOTDIR"): unknown {
-  switch (domName(err)) {
-    case "NotFoundError":
-      return coded("ENOENT", "no such file or directory", path, err);
-    case "TypeMismatchError":
-      return coded(notDir, notDir === "EISDIR" ? "a directory" : "not a directory", path, err);
-    case "NoModificationAllowedError":
-      return coded("EBUSY", "in use by another context (an open access handle)", path, err);
-    default:
-      return err;
-  }
-}
-
-/** The directory at `segments`, or `undefined` when a component is missing or not a directory. */
-async function lookup(segments: readonly string[]): Promise<OpfsDirectoryHandle | undefined> {
-  let dir = await getRoot();
-  for (const name of segments) {
-    try {
-      dir = await dir.getDirectoryHandle(name);
-    } catch (err) {
-      const name = domName(err);
-      if (name === "NotFoundError" || name === "TypeMismatchError") return undefined;
-      throw err;
-    }
-  }
-  return dir;
-}
-
-/** The directory at `segments`, created with its parents. */
-async function makeDirs(segments: readonly string[], path: string): Promise<OpfsDirectoryHandle> {
-  let dir = await getRoot();
-  for (const name of segments) {
-    try {
-      dir = await dir.getDirectoryHandle(name, { create: true });
-    } catch (err) {
-      throw mapError(err, path);
-    }
-  }
-  return dir;
-}
-
-/** What `name` is inside `dir`. */
-async function entryKind(
-  dir: OpfsDirectoryHandle,
-  name: string,
-): Promise<"file" | "dir" | "missing"> {
-  try {
-    await dir.getDirectoryHandle(name);
-    return "dir";
-  } catch (err) {
-    if (domName(err) === "TypeMismatchError") return "file";
-    if (domName(err) === "NotFoundError") return "missing";
-    throw err;
-  }
-}
-
-async function listing(dir: OpfsDirectoryHandle): Promise<[string, "file" | "directory"][]> {
-  const out: [string, "file" | "directory"][] = [];
-  for await (const [name, handle] of dir.entries()) out.push([name, handle.kind]);
-  return out;
-}
-
-/** Deletes `name` from `dir`; false when it could not (still open somewhere, say). */
-async function tryRemove(
-  dir: OpfsDirectoryHandle,
-  name: string,
-  recursive = false,
-): Promise<boolean> {
-  try {
-    await dir.removeEntry(name, { recursive });
-    return true;
-  } catch (err) {
-    return domName(err) === "NotFoundError";
-  }
-}
 
 function addDead(partition: Partition, hex: string, gen: number): void {
   let set = partition.dead.get(hex);

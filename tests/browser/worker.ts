@@ -21,15 +21,13 @@ import { type Fixture, runConformance } from "../conformance.ts";
 import { MemoryStorage } from "../../drivers/memory.ts";
 import { OpfsStorage } from "../../opfs/mod.ts";
 import {
-  fileName,
   forgetPartitions,
   openAccessHandles,
-  PARTITION_REMOVED,
   readLiveFile,
-  segmentsOf,
-  tombstoneName,
   writeLiveFile,
 } from "../../opfs/_port.ts";
+import { fileName, PARTITION_REMOVED, tombstoneName } from "../../opfs/_names.ts";
+import { segmentsOf } from "../../opfs/_dirs.ts";
 import { toHex } from "../../core/names.ts";
 import { encodeHeader } from "../../core/header.ts";
 import type { BlobLayout } from "../../core/header.ts";
