@@ -71,7 +71,6 @@ import { openedBlob } from "../core/opened.ts";
 import { Serial } from "../core/_serial.ts";
 import type { BlobName, OpenedBlob, OpenOptions, Storage } from "../core/types.ts";
 import { FileBlob, readInto, type ReadIo, writeFully } from "./_file_blob.ts";
-import { detectRuntime } from "../core/_runtime.ts";
 import { errorCode, type FilePort, type FileSystemPort, LOCKED, NOT_REGULAR } from "./port.ts";
 
 /**
@@ -97,31 +96,31 @@ export interface FileStorageOptions {
    */
   layout?: BlobLayout;
   /**
-   * How many reads of data not in the page cache may run at once, each on a
-   * worker thread, so they neither block the event loop nor wait for one
-   * another (default {@linkcode DEFAULT_READ_DEPTH}). `0` keeps every read on
-   * the calling thread. Ports without an OS file descriptor (`DenoStorage`)
+   * How many reads of data not in the page cache may run at once off the
+   * event loop (on worker threads on Bun and Node, on Deno's own asynchronous
+   * file calls), so they neither block the loop nor wait for one another
+   * (default {@linkcode DEFAULT_READ_DEPTH}). `0` keeps every read on the
+   * calling thread. Ports without an OS file descriptor (`DenoStorage`)
    * always read on the calling thread.
    */
   readDepth?: number;
 }
 
 /**
- * Cold reads in flight at once, by default: 16 on Bun and Node; 0 (every read
- * on the calling thread) on Deno, where starting each worker thread stalls the
- * event loop for 40–80 ms and worker messages top out near 10k round trips a
- * second, so 32 readers in flight gained only 1.2× over one (bench/RESULTS.md).
- * Deno users who prefer parallel cold reads to those stalls set `readDepth`.
+ * Cold reads in flight at once, by default: 16. On Bun and Node they run on
+ * worker threads; on Deno, where starting a worker thread stalls the event
+ * loop for 40–80 ms and worker messages top out near 10k round trips a
+ * second, on Deno's own asynchronous file calls (bench/RESULTS.md).
  *
  * @example
  * ```ts
  * import { DEFAULT_READ_DEPTH } from "@blobrt/storage/driver";
  * import assert from "node:assert/strict";
  *
- * assert.equal(DEFAULT_READ_DEPTH, 0); // doc tests run under Deno
+ * assert.equal(DEFAULT_READ_DEPTH, 16);
  * ```
  */
-export const DEFAULT_READ_DEPTH: number = detectRuntime() === "deno" ? 0 : 16;
+export const DEFAULT_READ_DEPTH: number = 16;
 
 function checkReadDepth(depth: unknown): number {
   if (depth === undefined) return DEFAULT_READ_DEPTH;
