@@ -1,17 +1,17 @@
 /**
  * {@linkcode AsyncReads}: reads of data not in the page cache on the
- * runtime's own asynchronous file API (`node:fs/promises`), for Deno, where
- * worker threads cost too much: starting one blocks Deno's event loop for
- * 40–80 ms, and Deno's worker messages top out near 10k round trips a second
- * (bench/RESULTS.md). Deno runs each asynchronous file call on its blocking
- * thread pool, so up to `depth` reads wait on the disk at once, and nothing
- * blocks the loop.
+ * runtime's own asynchronous file API (`node:fs/promises`), which each
+ * runtime runs on its own thread pool, so up to `depth` reads wait on the
+ * disk at once and nothing blocks the loop. It replaced a pool of
+ * `worker_threads` running `readSync`: starting workers stalled the loop
+ * (120–210 ms on Bun and Node, over a second on Deno with 32 of them), and the
+ * asynchronous API served more reads on Deno and Bun (bench/RESULTS.md).
  *
  * Each read opens the file by its path (one handle per read in flight: one
  * shared handle would serialise them), checks that it reached the caller's
  * very file (same inode), reads, and closes. When the path no longer names
  * that file (removed or replaced), the read comes back with `done: -1` and
- * the caller reads on its own thread, as with the worker pool.
+ * the caller reads on its own thread.
  *
  * @module
  */

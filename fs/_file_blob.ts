@@ -11,8 +11,9 @@
  *   callbacks. Writes larger than {@linkcode WRITE_PIECE} go in pieces, each
  *   piece spending from the budget.
  * - **Cold reads.** With a {@linkcode ReadIo} that has a pool, a read of data
- *   not in the page cache goes to a worker thread, so it neither blocks the
- *   loop nor waits for other callers' reads: concurrent callers get the
+ *   not in the page cache goes off the loop (the runtime's asynchronous file
+ *   calls, `fs/_async_reads.ts`), so it neither blocks the loop nor waits for
+ *   other callers' reads: concurrent callers get the
  *   disk's queue depth. How a miss is known: by timing reads (one in
  *   {@linkcode SAMPLE_EVERY}, and every large one): two reads in a row far
  *   slower than a page-cache copy send the handle's next reads to the pool, with a
@@ -22,7 +23,7 @@
  *   bench/RESULTS.md.)
  * - **Consistency.** Operations that span an `await` hold their byte range
  *   (`fs/_range_gate.ts`): a read racing a write of the same range sees the
- *   old or the new bytes, never a mix, also when the read runs on a worker;
+ *   old or the new bytes, never a mix, also when the read runs off the loop;
  *   `sync` covers every earlier write; `close` waits for everything in flight.
  *
  * @module
@@ -68,7 +69,7 @@ const SAMPLE_FROM = 64 * 1024;
 
 /** How a storage's handles read data that is not in the page cache. */
 export interface ReadIo {
-  /** Worker threads for cold reads; without one, every read is synchronous. */
+  /** Reads off the loop for cold data; without it, every read is synchronous. */
   pool?: ReadOffload;
 }
 
@@ -425,7 +426,7 @@ export class FileBlob implements Blob {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await this.#gate.drain(); // reads on workers still use the file
+    await this.#gate.drain(); // reads off the loop still use the file
     if (this.#syncing > 0) await new Promise<void>((resolve) => this.#drained = resolve);
     this.#file.close();
   }
@@ -514,8 +515,7 @@ export class FileBlob implements Blob {
   /**
    * Reads synchronously, and from how long it took, whether the next reads go
    * to the pool: two slow reads in a row (one can be a preemption or a page
-   * fault, and starting the pool's threads costs the loop tens of
-   * milliseconds on Deno).
+   * fault, which should not send a hot handle off the loop).
    */
   #timedRead(buf: Uint8Array, position: number, start: number): number {
     const n = this.#readSync(buf, position);
@@ -545,8 +545,8 @@ export class FileBlob implements Blob {
 
   /**
    * Reads the rest of `buf` (from `done`) on the pool, holding the range so
-   * no write lands in it meanwhile; returns the filled buffer (a new one:
-   * `buf`'s memory travels to the worker and back when `done` is 0).
+   * no write lands in it meanwhile; returns the filled buffer (the pool may
+   * hand back other memory than `buf`'s when `done` is 0).
    */
   async #readCold(
     buf: Uint8Array<ArrayBuffer>,

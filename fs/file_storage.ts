@@ -97,8 +97,8 @@ export interface FileStorageOptions {
   layout?: BlobLayout;
   /**
    * How many reads of data not in the page cache may run at once off the
-   * event loop (on worker threads on Bun and Node, on Deno's own asynchronous
-   * file calls), so they neither block the loop nor wait for one another
+   * event loop (on the runtime's asynchronous file calls, one handle per read
+   * in flight), so they neither block the loop nor wait for one another
    * (default {@linkcode DEFAULT_READ_DEPTH}). `0` keeps every read on the
    * calling thread. Ports without an OS file descriptor (`DenoStorage`)
    * always read on the calling thread.
@@ -107,10 +107,8 @@ export interface FileStorageOptions {
 }
 
 /**
- * Cold reads in flight at once, by default: 16. On Bun and Node they run on
- * worker threads; on Deno, where starting a worker thread stalls the event
- * loop for 40–80 ms and worker messages top out near 10k round trips a
- * second, on Deno's own asynchronous file calls (bench/RESULTS.md).
+ * Cold reads in flight at once, by default: 16, each on the runtime's
+ * asynchronous file calls (bench/RESULTS.md).
  *
  * @example
  * ```ts

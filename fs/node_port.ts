@@ -31,12 +31,10 @@ import {
 } from "./port.ts";
 import { detectRuntime } from "../core/_runtime.ts";
 import { lockDirectory } from "./_dir_lock.ts";
-import { sharedReadPool } from "./_read_pool.ts";
 import { sharedAsyncReads } from "./_async_reads.ts";
 
-const IS_DENO = detectRuntime() === "deno";
 /** Deno's `writevSync` concatenates in JavaScript (117× slower): no `writev` there. */
-const NO_PWRITEV = IS_DENO;
+const NO_PWRITEV = detectRuntime() === "deno";
 /** `readAt` results from this size up skip zeroing. */
 const UNZEROED_FROM = 64 * 1024;
 
@@ -100,8 +98,7 @@ export const nodeFileSystem: FileSystemPort = {
   },
   removeFile: (path) => fsp.unlink(path),
   lock: lockDirectory,
-  // Deno: its own asynchronous file calls (worker threads stall its loop 40-80 ms each).
-  readPool: IS_DENO ? sharedAsyncReads : sharedReadPool,
+  readPool: sharedAsyncReads,
   kind: async (path) => {
     let st: fs.Stats;
     try {
