@@ -69,3 +69,21 @@ test("AsyncReads: at most `depth` reads in flight, in call order, every one serv
   await assert.rejects(failing.read(0, "f", new ArrayBuffer(1), 0), /EIO/);
   await assert.rejects(failing.read(0, "f", new ArrayBuffer(1), 0), /EIO/);
 });
+
+test("AsyncReads: a handle kept from an earlier read still reads the file after its removal", () =>
+  inTempDir(async (dir) => {
+    const path = join(dir, "f");
+    const data = pattern(8192, 9);
+    fs.writeFileSync(path, data);
+    const fd = fs.openSync(path, "r");
+    try {
+      const reads = new AsyncReads(1);
+      assert.equal((await reads.read(fd, path, new ArrayBuffer(16), 0)).done, 16);
+      fs.rmSync(path); // the caller's handle and the kept one still reach the file
+      const again = await reads.read(fd, path, new ArrayBuffer(4096), 4096);
+      assert.equal(again.done, 4096);
+      assertBytes(new Uint8Array(again.buffer), data.subarray(4096));
+    } finally {
+      fs.closeSync(fd);
+    }
+  }));
