@@ -42,15 +42,19 @@ interface BunFfi {
   ): { symbols: Record<string, (...args: unknown[]) => unknown> };
 }
 
-function fromDeno(deno: DenoFfi): Libc | undefined {
-  if (deno.build.os !== "linux") return undefined;
-  if (deno.permissions.querySync({ name: "ffi" }).state !== "granted") return undefined;
+type Symbols = Record<string, (...args: unknown[]) => unknown>;
+
+/** The libc calls used: name, parameter types, result type (the same in both FFIs). */
+const SIGNATURES: [string, string[], string][] = [
+  ["posix_fadvise", ["i32", "i64", "i64", "i32"], "i32"],
+  ["flock", ["i32", "i32"], "i32"],
+];
+
+/** Binds the calls from the first libc name `dlopen` can open. */
+function bind(dlopen: (name: string) => Symbols): Libc | undefined {
   for (const name of LIBC_NAMES) {
     try {
-      const { symbols } = deno.dlopen(name, {
-        posix_fadvise: { parameters: ["i32", "i64", "i64", "i32"], result: "i32" },
-        flock: { parameters: ["i32", "i32"], result: "i32" },
-      });
+      const symbols = dlopen(name);
       const fadvise = symbols.posix_fadvise!;
       const flock = symbols.flock!;
       return {
@@ -64,24 +68,20 @@ function fromDeno(deno: DenoFfi): Libc | undefined {
   return undefined;
 }
 
+function fromDeno(deno: DenoFfi): Libc | undefined {
+  if (deno.build.os !== "linux") return undefined;
+  if (deno.permissions.querySync({ name: "ffi" }).state !== "granted") return undefined;
+  const spec = Object.fromEntries(
+    SIGNATURES.map(([name, parameters, result]) => [name, { parameters, result }]),
+  );
+  return bind((name) => deno.dlopen(name, spec).symbols);
+}
+
 function fromBun(ffi: BunFfi): Libc | undefined {
-  for (const name of LIBC_NAMES) {
-    try {
-      const { symbols } = ffi.dlopen(name, {
-        posix_fadvise: { args: ["i32", "i64", "i64", "i32"], returns: "i32" },
-        flock: { args: ["i32", "i32"], returns: "i32" },
-      });
-      const fadvise = symbols.posix_fadvise!;
-      const flock = symbols.flock!;
-      return {
-        fadviseDontNeed: (fd) => Number(fadvise(fd, 0, 0, POSIX_FADV_DONTNEED)),
-        flockExclusive: (fd) => Number(flock(fd, LOCK_EX_NB)),
-      };
-    } catch {
-      // try the next name
-    }
-  }
-  return undefined;
+  const spec = Object.fromEntries(
+    SIGNATURES.map(([name, args, returns]) => [name, { args, returns }]),
+  );
+  return bind((name) => ffi.dlopen(name, spec).symbols);
 }
 
 let loaded: Promise<Libc | undefined> | undefined;
