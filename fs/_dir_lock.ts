@@ -89,13 +89,15 @@ async function acquire(path: string): Promise<void> {
       breakStale(path, owner);
       continue;
     }
-    const fd = create(path, false)!;
+    // A file this round created holds no record yet: nothing to wait for.
+    const made = create(path, true);
+    const fd = made ?? create(path, false)!;
     let hold: { close(): void } | undefined;
     let kept = false;
     try {
       hold = await flock(path, fd);
       if (hold === undefined) throw locked(path, await settledOwner(path));
-      const owner = await settledOwner(path);
+      const owner = made === undefined ? await settledOwner(path) : undefined;
       if (owner !== undefined && owner.pid !== me.pid && alive(owner, true)) {
         throw locked(path, owner);
       }
