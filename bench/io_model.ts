@@ -19,8 +19,7 @@
 import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import type { Blob, Storage } from "../core/types.ts";
-import { NodeStorage } from "../drivers/node.ts";
+import { benchBlob } from "./_bench_blob.ts";
 import { randomOffsets } from "./_offsets.ts";
 import { args, fmtOps, interleave, median, pairedRatio, runtimeVersion } from "./measure.ts";
 
@@ -36,18 +35,7 @@ const beforeRoot = beforeAt >= 0 ? argv[beforeAt + 1] : undefined;
 
 const dir = fs.mkdtempSync(join(tmpdir(), "blobrt-io-model-"));
 try {
-  const storage = new NodeStorage({ directory: dir });
-  const { blob } = await storage.open("bench", "data");
-  await blob.writeAt(0, new Uint8Array(FILE).fill(1));
-  await blob.sync();
-  let before: Blob | undefined;
-  if (beforeRoot !== undefined) {
-    const mod = await import(join(beforeRoot, "drivers/node.ts")) as {
-      NodeStorage: new (o: { directory: string }) => Storage;
-    };
-    before = (await new mod.NodeStorage({ directory: dir }).open("bench", "data")).blob;
-  }
-  const fd = fs.openSync(join(dir, "bench", "64617461"), "r+");
+  const { blob, before, fd } = await benchBlob(dir, FILE, beforeRoot);
   const HEADER = 8;
 
   console.log(`${runtimeVersion()}: ${ROUNDS} rounds of ${ROUND_MS} ms, ops/s (median)`);

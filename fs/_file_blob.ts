@@ -45,6 +45,14 @@ import { spendTurn } from "../core/_turn.ts";
 import { adopt, takeMemory } from "../core/_memory_pool.ts";
 import type { Blob, ReadTarget, WriteData, WriteOptions } from "../core/types.ts";
 import { type Hold, RangeGate } from "./_range_gate.ts";
+import {
+  alignedScratch,
+  bounceOffset,
+  LOOKUP_ALWAYS_FROM,
+  readBounced,
+  SCRATCH_SIZE,
+  writeBounced,
+} from "./_copy_align.ts";
 import type { FilePort, ReadOffload } from "./port.ts";
 
 /** Chunks of a vectored write smaller than this (on average) are copied into one buffer. */
@@ -168,15 +176,33 @@ export function writevFully(
 }
 
 /**
- * Scratch memory for coalescing vectored writes, reused across calls: the
- * copy and the write that follows are synchronous, so one buffer serves every
- * handle.
+ * Copies `chunks` into scratch memory placed for a fast write at `position`
+ * (`fs/_copy_align.ts`), reused across calls: the copy and the write that
+ * follows are synchronous, so one buffer serves every handle.
  */
-let scratch = new Uint8Array(0);
+function coalesce(chunks: Uint8Array[], length: number, position: number): Uint8Array {
+  return length <= SCRATCH_SIZE ? concat(chunks, alignedScratch(position, length)) : concat(chunks);
+}
 
-function coalesce(chunks: Uint8Array[], length: number): Uint8Array {
-  if (scratch.length < length) scratch = new Uint8Array(Math.max(length, 64 * 1024));
-  return concat(chunks, scratch.subarray(0, length));
+/**
+ * Bun's `Buffer.concat` is native: it joins 1024 chunks of 64 B in about half
+ * the time of as many `set` calls (12 against 22 µs), new memory included.
+ */
+const nativeConcat = (globalThis as { Bun?: unknown }).Bun === undefined
+  ? undefined
+  : (globalThis as { Buffer?: { concat(list: Uint8Array[], length: number): Uint8Array } })
+    .Buffer?.concat;
+
+/** Writes one buffer, through the scratch memory when its address is at a slow distance. */
+function writeChunk(
+  file: FilePort,
+  chunk: Uint8Array,
+  position: number,
+  grow: (n: number) => void,
+): void {
+  const at = bounceOffset(chunk, position, true);
+  if (at < 0) writeFully(file, chunk, position, grow);
+  else writeBounced(chunk, position, at, (b, p) => writeFully(file, b, p, grow));
 }
 
 /** Splits `chunks` (of `length` bytes in all) into runs of at most `WRITE_PIECE` bytes. */
@@ -258,7 +284,7 @@ export class FileBlob implements Blob {
       return this.#readAtSlow(offset, length, position);
     }
     const buf = takeMemory(length) ?? this.#alloc(length);
-    const done = this.#readHot(buf, position);
+    const done = this.#readHot(buf, position, true);
     if (done < length) return this.#readAtCold(buf, position, done);
     return adopt(new IoBufsMut(new IoBufMut(buf)), buf);
   }
@@ -277,7 +303,7 @@ export class FileBlob implements Blob {
   async #readAtSlow(offset: number, length: number, position: number): Promise<IoBufsMut> {
     await this.#readyToRead(offset, length, position);
     const buf = takeMemory(length) ?? this.#alloc(length);
-    const done = this.#readHot(buf, position);
+    const done = this.#readHot(buf, position, true);
     if (done < length) return this.#readAtCold(buf, position, done);
     return adopt(new IoBufsMut(new IoBufMut(buf)), buf);
   }
@@ -477,10 +503,12 @@ export class FileBlob implements Blob {
       if (end > this.#size) this.#size = end;
     };
     try {
-      if (run.length === 1) writeFully(file, run[0]!, position, grow); // one chunk
+      if (run.length === 1) writeChunk(file, run[0]!, position, grow);
       else if (file.writev !== undefined && size / run.length >= COALESCE_BELOW) {
         writevFully(file as Required<FilePort>, run, position, grow);
-      } else writeFully(file, coalesce(run, size), position, grow);
+      } else if (nativeConcat !== undefined) {
+        writeChunk(file, nativeConcat(run, size), position, grow);
+      } else writeFully(file, coalesce(run, size, position), position, grow);
     } catch (cause) {
       // A failed call may still have grown the file (a full disk can leave an
       // allocated tail): the handle takes the file's size, so it and a reopen agree.
@@ -499,17 +527,19 @@ export class FileBlob implements Blob {
    * into `buf` without waiting for the disk, when a pool can take the rest;
    * returns the count read. Without a pool, reads synchronously.
    */
-  #readHot(buf: Uint8Array, position: number): number {
+  #readHot(buf: Uint8Array, position: number, owned = false): number {
     const pool = this.#pool;
-    if (pool === undefined) return this.#readSync(buf, position);
+    if (pool === undefined) return this.#readSync(buf, position, owned);
     if (this.#coldUntil !== 0) {
       const now = performance.now();
-      return now < this.#coldUntil ? 0 : this.#timedRead(buf, position, now); // a probe
+      return now < this.#coldUntil ? 0 : this.#timedRead(buf, position, now, owned); // a probe
     }
     // Hot: time one read in SAMPLE_EVERY (every large one), so the clock costs little.
-    if (--this.#untilSample > 0 && buf.length < SAMPLE_FROM) return this.#readSync(buf, position);
+    if (--this.#untilSample > 0 && buf.length < SAMPLE_FROM) {
+      return this.#readSync(buf, position, owned);
+    }
     this.#untilSample = SAMPLE_EVERY;
-    return this.#timedRead(buf, position, performance.now());
+    return this.#timedRead(buf, position, performance.now(), owned);
   }
 
   /**
@@ -517,8 +547,8 @@ export class FileBlob implements Blob {
    * to the pool: two slow reads in a row (one can be a preemption or a page
    * fault, which should not send a hot handle off the loop).
    */
-  #timedRead(buf: Uint8Array, position: number, start: number): number {
-    const n = this.#readSync(buf, position);
+  #timedRead(buf: Uint8Array, position: number, start: number, owned: boolean): number {
+    const n = this.#readSync(buf, position, owned);
     const took = performance.now() - start;
     // A page-cache copy moves well over 1 GB/s; far slower means the disk answered.
     if (took > 0.05 + buf.length * 1e-6) {
@@ -532,10 +562,17 @@ export class FileBlob implements Blob {
     return n;
   }
 
-  #readSync(buf: Uint8Array, position: number): number {
+  /**
+   * Reads all of `buf` synchronously, through the scratch memory when its
+   * address is at a slow distance from `position` (`fs/_copy_align.ts`).
+   * `owned`: this handle allocated `buf`, which below
+   * {@linkcode LOOKUP_ALWAYS_FROM} bytes is not worth checking.
+   */
+  #readSync(buf: Uint8Array, position: number, owned = false): number {
     let n: number;
     try {
-      n = readInto(this.#file, buf, position);
+      const at = owned && buf.length < LOOKUP_ALWAYS_FROM ? -1 : bounceOffset(buf, position, false);
+      n = at < 0 ? readInto(this.#file, buf, position) : readBounced(this.#file, buf, position, at);
     } catch (cause) {
       throw this.#error("ReadFailed", cause);
     }

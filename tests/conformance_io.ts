@@ -188,4 +188,31 @@ export function ioConformance(it: It): void {
     });
     await blob.close();
   });
+
+  it("reads and writes: buffers at any address move exact bytes (fs/_copy_align.ts bounces some)", async ({ storage }) => {
+    const { blob } = await storage.open("p", "aligned");
+    // WebAssembly memory is page-aligned: views at these offsets sit at known
+    // distances from the file positions (V0 data starts at file byte 8).
+    const memory = new Uint8Array(new WebAssembly.Memory({ initial: 19 }).buffer);
+    const sizes = [4096, 64 * 1024 + 3, MIB + 4099];
+    let seed = 40;
+    for (const size of sizes) {
+      for (const address of [0, 8, 16, 24, 40, 4088]) {
+        for (const offset of [0, 5]) {
+          const label = `size ${size} address ${address} offset ${offset}`;
+          const data = pattern(size, seed++);
+          const source = memory.subarray(address, address + size);
+          source.set(data);
+          await blob.writeAt(offset, source);
+          assertBytes(await read(blob, offset, size), data, `${label}: write`);
+          memory.fill(0xee);
+          await blob.readAtBuf(offset, size, memory.subarray(address, address + size));
+          assertBytes(memory.subarray(address, address + size), data, `${label}: readAtBuf`);
+          assert.equal(memory[address + size], 0xee, `${label}: no byte past the view`);
+          if (address > 0) assert.equal(memory[address - 1], 0xee, `${label}: no byte before it`);
+        }
+      }
+    }
+    await blob.close();
+  });
 }

@@ -1,0 +1,199 @@
+/**
+ * Steering page-cache copies clear of a CPU flaw: on CPUs whose `rep movsb`
+ * slows down 5–20× when the destination sits 1–31 bytes past the source,
+ * modulo 4096 (measured on this project's AMD EPYC machines, which have FSRM),
+ * half of all reads and writes are slow for no reason the caller can see.
+ *
+ * - The kernel copies between user memory and the page cache with `rep movsb`,
+ *   and the page-cache side sits at the file position's offset in its page. A
+ *   read is slow when (buffer address − file position) mod 4096 is in 1..31;
+ *   a write when (file position − buffer address) mod 4096 is. A V0 blob's
+ *   data starts at file byte 8, so Bun's page-aligned buffers make every V0
+ *   write slow, and glibc's large (mmap) buffers, 16 bytes into a page (Deno,
+ *   Node), every V0 and V1 read into them.
+ * - glibc's `memcpy`, behind `TypedArray.set`, uses `rep movsb` from a few KiB
+ *   to a few hundred KiB and has the same flaw.
+ *
+ * So a read or write that would copy at a bad distance goes through a scratch
+ * buffer whose address is known (WebAssembly memory is page-aligned), placed
+ * 32 bytes past the file position: both copies, the kernel's and `set`'s, then
+ * run at a good distance. That needs the buffer's address:
+ *
+ * - Bun gives it cheaply (`bun:ffi` `ptr`, ~70 ns): buffers of 4 KiB and more
+ *   are checked. Bun's own allocations are page-aligned, so its V0 writes
+ *   always bounce and its fresh read buffers never need to.
+ * - Deno gives it with `--allow-ffi` at ~0.5–1 µs, so only buffers of 128 KiB
+ *   and more are checked: glibc puts smaller ones at a random 16-byte offset
+ *   (bad 2 times in 256), larger ones fresh from `mmap` 16 bytes into a page
+ *   (bad for every read) until frees make it reuse its heap.
+ * - Node gives none. Bouncing blind does not pay: after a few garbage
+ *   collections glibc serves even 1 MiB buffers from its heap at random
+ *   offsets, so the extra copy would be paid on every read for the few bad
+ *   ones.
+ *
+ * Writes coalesced from small chunks are copied into the scratch memory at
+ * the file position's own offset, on every runtime (distance 0).
+ *
+ * Whether the CPU has the flaw is measured once, on first use, by timing
+ * `TypedArray.set` of 64 KiB at distances 8 and 40 (1–2 ms); where it does
+ * not, nothing here runs but that check. Numbers: bench/RESULTS.md, "Copy
+ * distance".
+ *
+ * @module
+ */
+
+import type { FilePort } from "./port.ts";
+
+/** Buffers smaller than this never bounce: the flaw costs less than the lookup. */
+const BOUNCE_FROM = 4 * 1024;
+/**
+ * Deno's address lookup costs ~0.5–1 µs, so only buffers this large ask (and
+ * the engine's own read buffers below it skip the check everywhere: Bun's are
+ * page-aligned, glibc's rarely at a bad distance).
+ */
+export const LOOKUP_ALWAYS_FROM = 128 * 1024;
+/** The most bytes one bounce moves; larger buffers go through in pieces of this size. */
+export const SCRATCH_SIZE = 1 << 20;
+
+let flawed: boolean | undefined;
+let scratch: Uint8Array<ArrayBuffer> | undefined;
+let addressOf: ((buf: Uint8Array) => number | undefined) | undefined;
+
+/** Page-aligned scratch memory: {@linkcode SCRATCH_SIZE} plus a page to place it in. */
+function scratchMemory(): Uint8Array<ArrayBuffer> {
+  return scratch ??= new Uint8Array(
+    new WebAssembly.Memory({ initial: SCRATCH_SIZE / 65536 + 1 }).buffer as ArrayBuffer,
+  );
+}
+
+/** The fastest of a few `set` copies of `n` bytes (a multiple of 4096) at `distance` (dst − src), in ms. */
+function timeCopy(mem: Uint8Array, n: number, distance: number): number {
+  const src = mem.subarray(0, n);
+  const dst = mem.subarray(n + distance, 2 * n + distance);
+  dst.set(src); // fault the pages in
+  let best = Infinity;
+  for (let i = 0; i < 4; i++) {
+    const t = performance.now();
+    dst.set(src);
+    best = Math.min(best, performance.now() - t);
+  }
+  return best;
+}
+
+/** Whether the CPU has the flaw, measured once (see the module docs). */
+export function copyFlawed(): boolean {
+  if (flawed !== undefined) return flawed;
+  flawed = false;
+  try {
+    const mem = new Uint8Array(new WebAssembly.Memory({ initial: 3 }).buffer); // 192 KiB
+    flawed = timeCopy(mem, 64 * 1024, 8) > 3 * timeCopy(mem, 64 * 1024, 40);
+  } catch {
+    // no WebAssembly here: nothing bounces
+  }
+  if (flawed) addressOf = addressLookup();
+  return flawed;
+}
+
+/** Overrides the measurement (tests reach the bounce paths on any CPU); `undefined` measures again. */
+export function setCopyFlawed(value: boolean | undefined): void {
+  flawed = value;
+  addressOf = value ? addressLookup() : undefined;
+}
+
+interface DenoPointers {
+  permissions: { querySync(d: { name: string }): { state: string } };
+  UnsafePointer: { of(b: Uint8Array): unknown; value(p: unknown): number | bigint };
+}
+
+/** How this runtime tells a buffer's address, if it can. */
+function addressLookup(): ((buf: Uint8Array) => number | undefined) | undefined {
+  const g = globalThis as {
+    Deno?: DenoPointers;
+    Bun?: unknown;
+    process?: { getBuiltinModule?(id: string): unknown };
+  };
+  try {
+    if (g.Bun !== undefined) {
+      const ffi = g.process?.getBuiltinModule?.("bun:ffi") as
+        | { ptr(b: Uint8Array): number }
+        | undefined;
+      if (ffi !== undefined) return (buf) => ffi.ptr(buf);
+    }
+    const deno = g.Deno;
+    if (deno !== undefined && deno.permissions.querySync({ name: "ffi" }).state === "granted") {
+      return (buf) => {
+        if (buf.length < LOOKUP_ALWAYS_FROM) return undefined;
+        const p = deno.UnsafePointer.of(buf);
+        return p === null ? undefined : Number(deno.UnsafePointer.value(p));
+      };
+    }
+  } catch {
+    // no pointers here
+  }
+  return undefined;
+}
+
+/**
+ * Where in the scratch memory a copy of `buf` to or from `position` should go
+ * (0..4095), or -1 to use `buf` directly. `write`: the kernel copies from `buf`.
+ */
+export function bounceOffset(buf: Uint8Array, position: number, write: boolean): number {
+  if (buf.length < BOUNCE_FROM || !(flawed ?? copyFlawed())) return -1;
+  const address = addressOf?.(buf);
+  if (address === undefined) return -1;
+  const distance = (write ? position - address : address - position) & 4095;
+  return distance >= 1 && distance <= 31 ? (position + 32) & 4095 : -1;
+}
+
+/**
+ * Reads `buf.length` bytes at `position` through the scratch memory at
+ * `offset` (from {@linkcode bounceOffset}); returns the count read (short at
+ * the end of the file).
+ */
+export function readBounced(
+  file: FilePort,
+  buf: Uint8Array,
+  position: number,
+  offset: number,
+): number {
+  const mem = scratchMemory();
+  const skew = (offset - position) & 4095; // kept for every piece, also after a short read
+  let done = 0;
+  while (done < buf.length) {
+    const at = (position + done + skew) & 4095;
+    const piece = Math.min(SCRATCH_SIZE, buf.length - done);
+    const n = file.read(mem.subarray(at, at + piece), position + done);
+    if (n === 0) break;
+    buf.set(mem.subarray(at, at + n), done);
+    done += n;
+  }
+  return done;
+}
+
+/**
+ * Writes all of `buf` at `position` through the scratch memory at `offset`,
+ * with `write` (which retries short writes and reports progress).
+ */
+export function writeBounced(
+  buf: Uint8Array,
+  position: number,
+  offset: number,
+  write: (piece: Uint8Array, position: number) => void,
+): void {
+  const mem = scratchMemory();
+  for (let done = 0; done < buf.length; done += SCRATCH_SIZE) {
+    const piece = buf.subarray(done, done + SCRATCH_SIZE);
+    const view = mem.subarray(offset, offset + piece.length);
+    view.set(piece);
+    write(view, position + done); // SCRATCH_SIZE is a multiple of 4096: the placement holds
+  }
+}
+
+/**
+ * Scratch memory of `length` bytes (at most {@linkcode SCRATCH_SIZE}) whose
+ * address is `position` mod 4096: a coalesced write from it copies at distance 0.
+ */
+export function alignedScratch(position: number, length: number): Uint8Array<ArrayBuffer> {
+  const offset = position & 4095;
+  return scratchMemory().subarray(offset, offset + length);
+}
