@@ -608,6 +608,17 @@ function printTables(
       );
     }
   }
+  const pool = (globalThis as { process?: { env?: Record<string, string | undefined> } }).process
+    ?.env?.UV_THREADPOOL_SIZE;
+  if (
+    options.cache === "cold" && options.inflight > 4 && pool === undefined &&
+    (globalThis as { Deno?: unknown }).Deno === undefined
+  ) {
+    notes.push(
+      `this runtime runs cold reads on a thread pool of 4 or fewer unless the process starts ` +
+        `with UV_THREADPOOL_SIZE set (README, "The thread pool is the ceiling")`,
+    );
+  }
   for (const note of notes) console.log(`\nnote: ${note}`);
   const anchored = results.filter((r) => r.anchors !== undefined);
   if (anchored.length === 0) return;
