@@ -120,9 +120,13 @@ try {
     vectored.push(() => before!.writeAt(at64(), chunks), () => before!.writeAt(at64(), whole));
   }
   const v = await interleave(vectored, ROUNDS, ROUND_MS) as number[][];
+  const us = (ops: number[]) => (1e6 / median(ops)).toFixed(1);
   console.log(
-    `1024 × 64 B writeAt costs ${pairedRatio(v[1]!, v[0]!).toFixed(2)}× one 64 KiB writeAt now` +
-      (before ? `, ${pairedRatio(v[3]!, v[2]!).toFixed(2)}× before` : ""),
+    `1024 × 64 B writeAt costs ${pairedRatio(v[1]!, v[0]!).toFixed(2)}× one 64 KiB writeAt now ` +
+      `(${us(v[0]!)} µs against ${us(v[1]!)} µs)` +
+      (before
+        ? `, ${pairedRatio(v[3]!, v[2]!).toFixed(2)}× before (${us(v[2]!)} against ${us(v[3]!)} µs)`
+        : ""),
   );
   fs.closeSync(fd);
   await blob.close();
