@@ -2,7 +2,8 @@
  * Steering page-cache copies clear of a CPU flaw: on CPUs whose `rep movsb`
  * slows down 5–20× when the destination sits 1–31 bytes past the source,
  * modulo 4096 (measured on this project's AMD EPYC machines, which have FSRM),
- * half of all reads and writes are slow for no reason the caller can see.
+ * a read or write whose buffer sits at such a distance from its file position
+ * is that much slower, for no reason the caller can see.
  *
  * - The kernel copies between user memory and the page cache with `rep movsb`,
  *   and the page-cache side sits at the file position's offset in its page. A
@@ -19,9 +20,10 @@
  * 32 bytes past the file position: both copies, the kernel's and `set`'s, then
  * run at a good distance. That needs the buffer's address:
  *
- * - Bun gives it cheaply (`bun:ffi` `ptr`, ~70 ns): buffers of 4 KiB and more
- *   are checked. Bun's own allocations are page-aligned, so its V0 writes
- *   always bounce and its fresh read buffers never need to.
+ * - Bun gives it cheaply (`bun:ffi` `ptr`, ~70 ns): writes of 4 KiB and more
+ *   are checked, reads of 32 KiB and more. Bun's own allocations are
+ *   page-aligned, so its V0 writes always bounce and its fresh read buffers
+ *   never need to.
  * - Deno gives it with `--allow-ffi` at ~0.5–1 µs, so only buffers of 128 KiB
  *   and more are checked: glibc puts smaller ones at a random 16-byte offset
  *   (bad 2 times in 256), larger ones fresh from `mmap` 16 bytes into a page
@@ -68,6 +70,12 @@ let readFrom = 0;
 let writeFrom = 0;
 let addressOf: (buf: Uint8Array) => number = () => 0;
 let scratch: Uint8Array<ArrayBuffer> | undefined;
+/**
+ * The scratch memory holds a bounce in progress. Only a port that calls back
+ * into a storage from inside its own `read` or `write` could see this; such a
+ * call then goes direct (or coalesces into fresh memory).
+ */
+let busy = false;
 
 /** The slice of the WebAssembly API used (declared here: the build's libraries leave it out). */
 interface Wasm {
@@ -155,7 +163,7 @@ interface DenoPointers {
  * The first call measures the CPU (1–2 ms).
  */
 export function bounceOffset(buf: Uint8Array, position: number, write: boolean): number {
-  if (buf.length < (write ? writeFrom : readFrom)) return -1; // the common case: one comparison
+  if (buf.length < (write ? writeFrom : readFrom) || busy) return -1; // the common case
   if (readFrom === 0) {
     setCopyFlawed(undefined);
     return bounceOffset(buf, position, write);
@@ -179,13 +187,18 @@ export function readBounced(
   const mem = scratchMemory();
   const skew = (offset - position) & 4095; // kept for every piece, also after a short read
   let done = 0;
-  while (done < buf.length) {
-    const at = (position + done + skew) & 4095;
-    const piece = Math.min(SCRATCH_SIZE, buf.length - done);
-    const n = file.read(mem.subarray(at, at + piece), position + done);
-    if (n === 0) break;
-    buf.set(mem.subarray(at, at + n), done);
-    done += n;
+  busy = true;
+  try {
+    while (done < buf.length) {
+      const at = (position + done + skew) & 4095;
+      const piece = Math.min(SCRATCH_SIZE, buf.length - done);
+      const n = file.read(mem.subarray(at, at + piece), position + done);
+      if (n === 0) break;
+      buf.set(mem.subarray(at, at + n), done);
+      done += n;
+    }
+  } finally {
+    busy = false;
   }
   return done;
 }
@@ -201,19 +214,44 @@ export function writeBounced(
   write: (piece: Uint8Array, position: number) => void,
 ): void {
   const mem = scratchMemory();
-  for (let done = 0; done < buf.length; done += SCRATCH_SIZE) {
-    const piece = buf.subarray(done, done + SCRATCH_SIZE);
-    const view = mem.subarray(offset, offset + piece.length);
-    view.set(piece);
-    write(view, position + done); // SCRATCH_SIZE is a multiple of 4096: the placement holds
+  busy = true;
+  try {
+    for (let done = 0; done < buf.length; done += SCRATCH_SIZE) {
+      const piece = buf.subarray(done, done + SCRATCH_SIZE);
+      const view = mem.subarray(offset, offset + piece.length);
+      view.set(piece);
+      write(view, position + done); // SCRATCH_SIZE is a multiple of 4096: the placement holds
+    }
+  } finally {
+    busy = false;
   }
 }
 
 /**
- * Scratch memory of `length` bytes (at most {@linkcode SCRATCH_SIZE}) whose
- * address is `position` mod 4096: a coalesced write from it copies at distance 0.
+ * Copies `chunks` ({@linkcode SCRATCH_SIZE} bytes at most, `length` in all)
+ * into scratch memory whose address is `position` mod 4096, so that writing
+ * them from there copies at distance 0, and calls `write` with that memory.
+ * Fresh memory instead while the scratch memory is in use.
  */
-export function alignedScratch(position: number, length: number): Uint8Array<ArrayBuffer> {
+export function writeCoalesced(
+  chunks: readonly Uint8Array[],
+  length: number,
+  position: number,
+  write: (joined: Uint8Array) => void,
+): void {
   const offset = position & 4095;
-  return scratchMemory().subarray(offset, offset + length);
+  const out = busy ? new Uint8Array(length) : scratchMemory().subarray(offset, offset + length);
+  let at = 0;
+  for (let i = 0; i < chunks.length; i++) {
+    const c = chunks[i]!;
+    out.set(c, at);
+    at += c.length;
+  }
+  if (out.buffer !== scratch?.buffer) return write(out);
+  busy = true;
+  try {
+    write(out);
+  } finally {
+    busy = false;
+  }
 }

@@ -46,12 +46,12 @@ import { adopt, takeMemory } from "../core/_memory_pool.ts";
 import type { Blob, ReadTarget, WriteData, WriteOptions } from "../core/types.ts";
 import { type Hold, RangeGate } from "./_range_gate.ts";
 import {
-  alignedScratch,
   bounceOffset,
   LOOKUP_ALWAYS_FROM,
   readBounced,
   SCRATCH_SIZE,
   writeBounced,
+  writeCoalesced,
 } from "./_copy_align.ts";
 import type { FilePort, ReadOffload } from "./port.ts";
 
@@ -173,15 +173,6 @@ export function writevFully(
     while (i < chunks.length && n >= chunks[i]!.length) n -= chunks[i++]!.length;
     if (n > 0) chunks[i] = chunks[i]!.subarray(n);
   }
-}
-
-/**
- * Copies `chunks` into scratch memory placed for a fast write at `position`
- * (`fs/_copy_align.ts`), reused across calls: the copy and the write that
- * follows are synchronous, so one buffer serves every handle.
- */
-function coalesce(chunks: Uint8Array[], length: number, position: number): Uint8Array {
-  return length <= SCRATCH_SIZE ? concat(chunks, alignedScratch(position, length)) : concat(chunks);
 }
 
 /**
@@ -508,7 +499,9 @@ export class FileBlob implements Blob {
         writevFully(file as Required<FilePort>, run, position, grow);
       } else if (nativeConcat !== undefined) {
         writeChunk(file, nativeConcat(run, size), position, grow);
-      } else writeFully(file, coalesce(run, size, position), position, grow);
+      } else if (size <= SCRATCH_SIZE) {
+        writeCoalesced(run, size, position, (joined) => writeFully(file, joined, position, grow));
+      } else writeFully(file, concat(run), position, grow); // unreachable: runs are WRITE_PIECE at most
     } catch (cause) {
       // A failed call may still have grown the file (a full disk can leave an
       // allocated tail): the handle takes the file's size, so it and a reopen agree.

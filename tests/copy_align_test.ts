@@ -7,11 +7,11 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import {
-  alignedScratch,
   bounceOffset,
   LOOKUP_ALWAYS_FROM,
   SCRATCH_SIZE,
   setCopyFlawed,
+  writeCoalesced,
 } from "../fs/_copy_align.ts";
 import { FileStorage } from "../fs/file_storage.ts";
 import type { DirEntry, FilePort, FileSystemPort } from "../fs/port.ts";
@@ -62,11 +62,53 @@ test("bounceOffset: bad distances bounce 32 bytes past the position, good ones a
   }
 });
 
-test("alignedScratch: its address is the position's mod 4096 (where the runtime tells addresses)", () => {
-  const view = alignedScratch(4096 * 7 + 1000, 64);
-  assert.equal(view.length, 64);
-  assert.equal(view.byteOffset, 1000);
-  assert.equal(alignedScratch(8, SCRATCH_SIZE).length, SCRATCH_SIZE);
+/** The scratch memory's ArrayBuffer, as `writeCoalesced` hands it out. */
+function scratchBuffer(): ArrayBufferLike {
+  let buffer: ArrayBufferLike | undefined;
+  writeCoalesced([new Uint8Array(1)], 1, 0, (joined) => buffer = joined.buffer);
+  return buffer!;
+}
+
+test("writeCoalesced: chunks joined in scratch memory at the position's offset mod 4096", () => {
+  const chunks = [Uint8Array.of(1, 2), Uint8Array.of(3), Uint8Array.of(4, 5, 6)];
+  const seen: Uint8Array[] = [];
+  writeCoalesced(chunks, 6, 4096 * 7 + 1000, (joined) => seen.push(joined.slice()));
+  const scratch = scratchBuffer();
+  writeCoalesced(chunks, 6, 4096 * 7 + 1000, (joined) => {
+    assert.equal(joined.byteOffset, 1000);
+    assert.equal(joined.buffer, scratch);
+  });
+  assert.deepEqual(seen, [Uint8Array.of(1, 2, 3, 4, 5, 6)]);
+  const big = pattern(SCRATCH_SIZE, 3);
+  writeCoalesced([big.subarray(0, 5), big.subarray(5)], SCRATCH_SIZE, 4095, (joined) => {
+    assert.equal(joined.byteOffset, 4095);
+    assertBytes(joined, big);
+  });
+});
+
+test("writeCoalesced and bounceOffset: a call from inside a write uses fresh memory, never the scratch in use", () => {
+  setCopyFlawed(true);
+  try {
+    const scratch = scratchBuffer();
+    const memory = pageAligned(LOOKUP_ALWAYS_FROM + 8192);
+    writeCoalesced([Uint8Array.of(7, 8)], 2, 8, (outer) => {
+      assert.equal(outer.buffer, scratch);
+      // A port calling back into a storage: it must not overwrite `outer`.
+      writeCoalesced([Uint8Array.of(9)], 1, 8, (inner) => {
+        assert.notEqual(inner.buffer, scratch);
+        assert.deepEqual(inner, Uint8Array.of(9));
+      });
+      assert.equal(bounceOffset(memory.subarray(0, LOOKUP_ALWAYS_FROM), 8, true), -1);
+      assert.deepEqual(outer, Uint8Array.of(7, 8));
+    });
+    // Free again: the bad distance bounces where addresses are known.
+    assert.equal(
+      bounceOffset(memory.subarray(0, LOOKUP_ALWAYS_FROM), 8, true),
+      lookups ? 40 : -1,
+    );
+  } finally {
+    setCopyFlawed(undefined);
+  }
 });
 
 /** One file in memory whose calls move at most `step` bytes and record the memory they were given. */
@@ -185,6 +227,6 @@ test("FileBlob: writes coalesced from small chunks come from scratch memory plac
   assertBytes(back, expected);
   assert.equal(fs.seen.length, 2); // one write, one read
   // Bun joins with its native Buffer.concat; elsewhere the copy is in the scratch memory.
-  if (g.Bun === undefined) assert.equal(fs.seen[0], alignedScratch(0, 1).buffer);
+  if (g.Bun === undefined) assert.equal(fs.seen[0], scratchBuffer());
   await blob.close();
 });
