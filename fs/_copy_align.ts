@@ -48,8 +48,7 @@ import type { FilePort } from "./port.ts";
 
 /**
  * Deno's address lookup costs ~0.5–1 µs, so there only buffers this large
- * are checked; and the engine's own read buffers below it are not checked on
- * any runtime (Bun's are page-aligned, glibc's rarely at a bad distance).
+ * are checked (glibc's smaller ones are rarely at a bad distance).
  */
 export const LOOKUP_ALWAYS_FROM = 128 * 1024;
 /**
@@ -228,10 +227,10 @@ export function writeBounced(
 }
 
 /**
- * Copies `chunks` ({@linkcode SCRATCH_SIZE} bytes at most, `length` in all)
- * into scratch memory whose address is `position` mod 4096, so that writing
- * them from there copies at distance 0, and calls `write` with that memory.
- * Fresh memory instead while the scratch memory is in use.
+ * Copies `chunks` (`length` bytes in all) into scratch memory whose address
+ * is `position` mod 4096, so that writing them from there copies at distance
+ * 0, and calls `write` with that memory. Fresh memory instead while the
+ * scratch memory is in use or for more than {@linkcode SCRATCH_SIZE} bytes.
  */
 export function writeCoalesced(
   chunks: readonly Uint8Array[],
@@ -240,7 +239,9 @@ export function writeCoalesced(
   write: (joined: Uint8Array) => void,
 ): void {
   const offset = position & 4095;
-  const out = busy ? new Uint8Array(length) : scratchMemory().subarray(offset, offset + length);
+  const out = busy || length > SCRATCH_SIZE
+    ? new Uint8Array(length)
+    : scratchMemory().subarray(offset, offset + length);
   let at = 0;
   for (let i = 0; i < chunks.length; i++) {
     const c = chunks[i]!;

@@ -40,19 +40,11 @@ import {
 import { StorageError } from "../core/errors.ts";
 import { IoBufMut } from "../core/io_buf_mut.ts";
 import { IoBufsMut } from "../core/io_bufs_mut.ts";
-import { concat } from "../core/_view.ts";
 import { spendTurn } from "../core/_turn.ts";
 import { adopt, takeMemory } from "../core/_memory_pool.ts";
 import type { Blob, ReadTarget, WriteData, WriteOptions } from "../core/types.ts";
 import { type Hold, RangeGate } from "./_range_gate.ts";
-import {
-  bounceOffset,
-  LOOKUP_ALWAYS_FROM,
-  readBounced,
-  SCRATCH_SIZE,
-  writeBounced,
-  writeCoalesced,
-} from "./_copy_align.ts";
+import { bounceOffset, readBounced, writeBounced, writeCoalesced } from "./_copy_align.ts";
 import type { FilePort, ReadOffload } from "./port.ts";
 
 /** Chunks of a vectored write smaller than this (on average) are copied into one buffer. */
@@ -275,7 +267,7 @@ export class FileBlob implements Blob {
       return this.#readAtSlow(offset, length, position);
     }
     const buf = takeMemory(length) ?? this.#alloc(length);
-    const done = this.#readHot(buf, position, true);
+    const done = this.#readHot(buf, position);
     if (done < length) return this.#readAtCold(buf, position, done);
     return adopt(new IoBufsMut(new IoBufMut(buf)), buf);
   }
@@ -294,7 +286,7 @@ export class FileBlob implements Blob {
   async #readAtSlow(offset: number, length: number, position: number): Promise<IoBufsMut> {
     await this.#readyToRead(offset, length, position);
     const buf = takeMemory(length) ?? this.#alloc(length);
-    const done = this.#readHot(buf, position, true);
+    const done = this.#readHot(buf, position);
     if (done < length) return this.#readAtCold(buf, position, done);
     return adopt(new IoBufsMut(new IoBufMut(buf)), buf);
   }
@@ -499,9 +491,9 @@ export class FileBlob implements Blob {
         writevFully(file as Required<FilePort>, run, position, grow);
       } else if (nativeConcat !== undefined) {
         writeChunk(file, nativeConcat(run, size), position, grow);
-      } else if (size <= SCRATCH_SIZE) {
+      } else {
         writeCoalesced(run, size, position, (joined) => writeFully(file, joined, position, grow));
-      } else writeFully(file, concat(run), position, grow); // unreachable: runs are WRITE_PIECE at most
+      }
     } catch (cause) {
       // A failed call may still have grown the file (a full disk can leave an
       // allocated tail): the handle takes the file's size, so it and a reopen agree.
@@ -520,19 +512,17 @@ export class FileBlob implements Blob {
    * into `buf` without waiting for the disk, when a pool can take the rest;
    * returns the count read. Without a pool, reads synchronously.
    */
-  #readHot(buf: Uint8Array, position: number, owned = false): number {
+  #readHot(buf: Uint8Array, position: number): number {
     const pool = this.#pool;
-    if (pool === undefined) return this.#readSync(buf, position, owned);
+    if (pool === undefined) return this.#readSync(buf, position);
     if (this.#coldUntil !== 0) {
       const now = performance.now();
-      return now < this.#coldUntil ? 0 : this.#timedRead(buf, position, now, owned); // a probe
+      return now < this.#coldUntil ? 0 : this.#timedRead(buf, position, now); // a probe
     }
     // Hot: time one read in SAMPLE_EVERY (every large one), so the clock costs little.
-    if (--this.#untilSample > 0 && buf.length < SAMPLE_FROM) {
-      return this.#readSync(buf, position, owned);
-    }
+    if (--this.#untilSample > 0 && buf.length < SAMPLE_FROM) return this.#readSync(buf, position);
     this.#untilSample = SAMPLE_EVERY;
-    return this.#timedRead(buf, position, performance.now(), owned);
+    return this.#timedRead(buf, position, performance.now());
   }
 
   /**
@@ -540,8 +530,8 @@ export class FileBlob implements Blob {
    * to the pool: two slow reads in a row (one can be a preemption or a page
    * fault, which should not send a hot handle off the loop).
    */
-  #timedRead(buf: Uint8Array, position: number, start: number, owned: boolean): number {
-    const n = this.#readSync(buf, position, owned);
+  #timedRead(buf: Uint8Array, position: number, start: number): number {
+    const n = this.#readSync(buf, position);
     const took = performance.now() - start;
     // A page-cache copy moves well over 1 GB/s; far slower means the disk answered.
     if (took > 0.05 + buf.length * 1e-6) {
@@ -558,13 +548,11 @@ export class FileBlob implements Blob {
   /**
    * Reads all of `buf` synchronously, through the scratch memory when its
    * address is at a slow distance from `position` (`fs/_copy_align.ts`).
-   * `owned`: this handle allocated `buf`, which below
-   * {@linkcode LOOKUP_ALWAYS_FROM} bytes is not worth checking.
    */
-  #readSync(buf: Uint8Array, position: number, owned = false): number {
+  #readSync(buf: Uint8Array, position: number): number {
     let n: number;
     try {
-      const at = owned && buf.length < LOOKUP_ALWAYS_FROM ? -1 : bounceOffset(buf, position, false);
+      const at = bounceOffset(buf, position, false);
       n = at < 0 ? readInto(this.#file, buf, position) : readBounced(this.#file, buf, position, at);
     } catch (cause) {
       throw this.#error("ReadFailed", cause);
