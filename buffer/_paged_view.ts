@@ -2,7 +2,9 @@
  * How a paged writer and its sealed views read (private): logical bytes at or
  * past `tailOffset` come from an in-memory tail (the writer's buffer, or a
  * sealed view's partial last page); bytes below it from the page cache, else
- * from full pages of the blob (verified, then cached).
+ * from full pages of the blob (verified, then cached). The exported reads are
+ * the public read methods of both, arguments checked; each class only adds
+ * its docs.
  *
  * @module
  */
@@ -76,7 +78,7 @@ function checkRange(v: ViewSource, offset: number, length: number): void {
  * Reads exactly `length` bytes at `offset` into `dst[at, at + length)`:
  * synchronously when the tail and the cache hold them all.
  */
-export async function readInto(
+async function fill(
   v: ViewSource,
   dst: Uint8Array,
   at: number,
@@ -96,12 +98,30 @@ export async function readInto(
   await v.core.read(v.blob, v.id, dst, at + done, offset + done, missing, v.where);
 }
 
+/** `readAt`: `length` new bytes at `offset`. */
+export async function readAt(v: ViewSource, offset: number, length: number): Promise<Uint8Array> {
+  checkIndex(offset, "offset");
+  checkIndex(length, "length");
+  const out = new Uint8Array(length);
+  await fill(v, out, 0, offset, length);
+  return out;
+}
+
+/** `readInto`: fills `target` with the bytes at `offset`. */
+export async function readInto(v: ViewSource, target: Uint8Array, offset: number): Promise<void> {
+  checkBytes(target, "target");
+  checkIndex(offset, "offset");
+  await fill(v, target, 0, offset, target.length);
+}
+
 /**
  * Reads into `dst` without I/O: `true` only if the tail and the cache held
  * every byte (and the range is inside the size); otherwise `dst` holds
  * unspecified bytes.
  */
 export function tryReadSyncInto(v: ViewSource, dst: Uint8Array, offset: number): boolean {
+  checkBytes(dst, "target");
+  checkIndex(offset, "offset");
   if (offset + dst.length > v.size) return false;
   if (dst.length === 0) return true;
   return copyKnown(v, dst, 0, offset, dst.length) === 0;
@@ -114,6 +134,9 @@ export async function readUpTo(
   length: number,
   target: Uint8Array | undefined,
 ): Promise<Uint8Array> {
+  checkIndex(offset, "offset");
+  checkIndex(length, "length");
+  if (target !== undefined) checkBytes(target, "target");
   if (target !== undefined && target.length < length) {
     throw new RangeError(`target holds ${target.length} bytes, fewer than the ${length} asked`);
   }
@@ -121,7 +144,7 @@ export async function readUpTo(
   const available = Math.min(Math.max(v.size - offset, 0), length);
   if (available === 0) throw new StorageError("BlobInsufficientLength", v.where);
   const dst = (target ?? new Uint8Array(available)).subarray(0, available);
-  await readInto(v, dst, 0, offset, available);
+  await fill(v, dst, 0, offset, available);
   return dst;
 }
 
@@ -137,6 +160,9 @@ export async function readManyInto(
   offsets: readonly number[],
   itemSize: number,
 ): Promise<number> {
+  checkBytes(dst, "target");
+  if (!Array.isArray(offsets)) throw new TypeError("offsets must be an array");
+  checkIndex(itemSize, "itemSize");
   if (dst.length !== offsets.length * itemSize) {
     throw new RangeError(
       `target holds ${dst.length} bytes, not ${offsets.length} items of ${itemSize}`,

@@ -138,12 +138,8 @@ export class Sealed {
    * @throws {StorageError} `BlobInsufficientLength` past the size, `BlobCorrupt`
    *   for a page that fails its checks, and the blob's read errors.
    */
-  async readAt(offset: number, length: number): Promise<Uint8Array> {
-    view.checkIndex(offset, "offset");
-    view.checkIndex(length, "length");
-    const out = new Uint8Array(length);
-    await view.readInto(this.#v, out, 0, offset, length);
-    return out;
+  readAt(offset: number, length: number): Promise<Uint8Array> {
+    return view.readAt(this.#v, offset, length);
   }
 
   /**
@@ -170,10 +166,8 @@ export class Sealed {
    * @throws {RangeError} When `offset` is not a non-negative safe integer.
    * @throws {StorageError} As {@linkcode Sealed.readAt}.
    */
-  async readInto(target: Uint8Array, offset: number): Promise<void> {
-    view.checkBytes(target, "target");
-    view.checkIndex(offset, "offset");
-    await view.readInto(this.#v, target, 0, offset, target.length);
+  readInto(target: Uint8Array, offset: number): Promise<void> {
+    return view.readInto(this.#v, target, offset);
   }
 
   /**
@@ -204,15 +198,8 @@ export class Sealed {
    *   not sorted or items overlap, or a number is out of range.
    * @throws {StorageError} As {@linkcode Sealed.readAt}.
    */
-  async readManyInto(
-    target: Uint8Array,
-    offsets: readonly number[],
-    itemSize: number,
-  ): Promise<number> {
-    view.checkBytes(target, "target");
-    if (!Array.isArray(offsets)) throw new TypeError("offsets must be an array");
-    view.checkIndex(itemSize, "itemSize");
-    return await view.readManyInto(this.#v, target, offsets, itemSize);
+  readManyInto(target: Uint8Array, offsets: readonly number[], itemSize: number): Promise<number> {
+    return view.readManyInto(this.#v, target, offsets, itemSize);
   }
 
   /**
@@ -241,11 +228,8 @@ export class Sealed {
    * @throws {StorageError} `BlobInsufficientLength` when no byte exists at `offset`
    *   (and `length > 0`), and as {@linkcode Sealed.readAt}.
    */
-  async readUpTo(offset: number, length: number, target?: Uint8Array): Promise<Uint8Array> {
-    view.checkIndex(offset, "offset");
-    view.checkIndex(length, "length");
-    if (target !== undefined) view.checkBytes(target, "target");
-    return await view.readUpTo(this.#v, offset, length, target);
+  readUpTo(offset: number, length: number, target?: Uint8Array): Promise<Uint8Array> {
+    return view.readUpTo(this.#v, offset, length, target);
   }
 
   /**
@@ -271,8 +255,6 @@ export class Sealed {
    * @returns `true` if every byte was served; otherwise `target` holds unspecified bytes.
    */
   tryReadSyncInto(target: Uint8Array, offset: number): boolean {
-    view.checkBytes(target, "target");
-    view.checkIndex(offset, "offset");
     return view.tryReadSyncInto(this.#v, target, offset);
   }
 

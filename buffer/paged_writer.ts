@@ -553,12 +553,8 @@ export class PagedWriter {
    * @throws {StorageError} `BlobInsufficientLength` past the size, `BlobCorrupt`
    *   for a page that fails its checks, and the blob's read errors.
    */
-  async readAt(offset: number, length: number): Promise<Uint8Array> {
-    view.checkIndex(offset, "offset");
-    view.checkIndex(length, "length");
-    const out = new Uint8Array(length);
-    await view.readInto(this.#view, out, 0, offset, length);
-    return out;
+  readAt(offset: number, length: number): Promise<Uint8Array> {
+    return view.readAt(this.#view, offset, length);
   }
 
   /**
@@ -585,10 +581,8 @@ export class PagedWriter {
    * @throws {RangeError} When `offset` is not a non-negative safe integer.
    * @throws {StorageError} As {@linkcode PagedWriter.readAt}.
    */
-  async readInto(target: Uint8Array, offset: number): Promise<void> {
-    view.checkBytes(target, "target");
-    view.checkIndex(offset, "offset");
-    await view.readInto(this.#view, target, 0, offset, target.length);
+  readInto(target: Uint8Array, offset: number): Promise<void> {
+    return view.readInto(this.#view, target, offset);
   }
 
   /**
@@ -619,15 +613,8 @@ export class PagedWriter {
    *   not sorted or items overlap, or a number is out of range.
    * @throws {StorageError} As {@linkcode PagedWriter.readAt}.
    */
-  async readManyInto(
-    target: Uint8Array,
-    offsets: readonly number[],
-    itemSize: number,
-  ): Promise<number> {
-    view.checkBytes(target, "target");
-    if (!Array.isArray(offsets)) throw new TypeError("offsets must be an array");
-    view.checkIndex(itemSize, "itemSize");
-    return await view.readManyInto(this.#view, target, offsets, itemSize);
+  readManyInto(target: Uint8Array, offsets: readonly number[], itemSize: number): Promise<number> {
+    return view.readManyInto(this.#view, target, offsets, itemSize);
   }
 
   /**
@@ -659,11 +646,8 @@ export class PagedWriter {
    * @throws {StorageError} `BlobInsufficientLength` when no byte exists at
    *   `offset` (and `length > 0`), and as {@linkcode PagedWriter.readAt}.
    */
-  async readUpTo(offset: number, length: number, target?: Uint8Array): Promise<Uint8Array> {
-    view.checkIndex(offset, "offset");
-    view.checkIndex(length, "length");
-    if (target !== undefined) view.checkBytes(target, "target");
-    return await view.readUpTo(this.#view, offset, length, target);
+  readUpTo(offset: number, length: number, target?: Uint8Array): Promise<Uint8Array> {
+    return view.readUpTo(this.#view, offset, length, target);
   }
 
   /**
@@ -692,8 +676,6 @@ export class PagedWriter {
    * @throws {RangeError} When `offset` is not a non-negative safe integer.
    */
   tryReadSyncInto(target: Uint8Array, offset: number): boolean {
-    view.checkBytes(target, "target");
-    view.checkIndex(offset, "offset");
     return view.tryReadSyncInto(this.#view, target, offset);
   }
 
