@@ -64,7 +64,7 @@ import {
   validatePage,
 } from "./_page_format.ts";
 import * as view from "./_paged_view.ts";
-import { findLastValidPage } from "./_recover.ts";
+import { recover, windowPages } from "./_recover.ts";
 import { createReplay, Replay } from "./_replay.ts";
 import { createSealed, prefetchPages, Sealed } from "./_sealed.ts";
 import { whereOf } from "./_buffered_queue.ts";
@@ -166,6 +166,16 @@ export class PagedWriter {
   #partial: ActiveChecksum | undefined;
   /** Whether mutations since the last sync are not yet durable. */
   #dirty: boolean;
+  /** The window: the most pages written past `#anchor` before a sync (see `_recover.ts`). */
+  readonly #window: number;
+  /**
+   * The first page that is not full and durable (pages before it are), as of
+   * the last sync; -1 when unknown (the blob's contents at open, or an
+   * unsynced resize): then the next write syncs first.
+   */
+  #anchor: number;
+  /** The durable checksum of page `#anchor`, when it is a durable partial page. */
+  #syncedPartial: ActiveChecksum | undefined;
   /** Records of one buffered flush. */
   readonly #records: Uint8Array;
   /** The tail of the mutation queue, while one runs. */
@@ -200,6 +210,9 @@ export class PagedWriter {
       this.#tipLen = init.partial.bytes.length;
     }
     this.#dirty = !init.clean;
+    this.#window = windowPages(this.#physical);
+    this.#anchor = init.clean ? this.#currentPage : -1;
+    this.#syncedPartial = init.clean ? this.#partial : undefined;
     this.#lock = undefined;
     // deno-lint-ignore no-this-alias
     const self = this;
@@ -275,7 +288,7 @@ export class PagedWriter {
     const pageSize = core.pageSize;
     const capacity = Math.max(Math.ceil(bufferSize / pageSize), 2) * pageSize;
 
-    const found = await findLastValidPage(blob, size, pageSize);
+    const found = await recover(blob, size, pageSize);
     if (found.invalid) {
       await blob.resize(found.pages * core.physicalPageSize);
       await blob.sync();
@@ -392,6 +405,7 @@ export class PagedWriter {
     const pages = Math.floor((data.length - fill) / pageSize);
     for (let done = 0; done < pages;) {
       const count = Math.min(pages - done, DIRECT_WRITE_PAGES);
+      await this.#reserve(count);
       const from = fill + done * pageSize;
       const records = new Uint8Array(count * RECORD_SIZE);
       const chunks: Uint8Array[] = new Array(count * 2);
@@ -401,7 +415,7 @@ export class PagedWriter {
         chunks[2 * i] = page;
         chunks[2 * i + 1] = records.subarray(i * RECORD_SIZE, (i + 1) * RECORD_SIZE);
       }
-      await this.#write(this.#currentPage * this.#physical, chunks, false);
+      await this.#writePages(chunks, false);
       this.#core.insert(this.#id, data, from, count, this.#currentPage);
       this.#currentPage += count;
       done += count;
@@ -428,6 +442,12 @@ export class PagedWriter {
     const withTail = withPartial && partialLen > 0 &&
       !(full === 0 && old !== undefined && old.len === partialLen);
     if (full === 0 && !withTail) return false;
+    await this.#reserve(full + (withTail ? 1 : 0));
+    // A rewrite of the partial page keeps its durable checksum's slot as it is:
+    // a second rewrite before a sync must not overwrite the one a crash needs.
+    const keep = this.#anchor === this.#currentPage && this.#syncedPartial !== undefined
+      ? this.#syncedPartial
+      : old;
     const records = this.#records;
     const chunks: Uint8Array[] = new Array((full + (withTail ? 1 : 0)) * 2);
     for (let i = 0; i < full; i++) {
@@ -436,7 +456,7 @@ export class PagedWriter {
       const crc = i === 0 && old !== undefined
         ? crc32c(page.subarray(old.len), old.crc)
         : crc32c(page);
-      putNewRecord(records, i * RECORD_SIZE, pageSize, crc, i === 0 ? old : undefined);
+      putNewRecord(records, i * RECORD_SIZE, pageSize, crc, i === 0 ? keep : undefined);
       chunks[2 * i] = page;
       chunks[2 * i + 1] = records.subarray(i * RECORD_SIZE, (i + 1) * RECORD_SIZE);
     }
@@ -452,12 +472,12 @@ export class PagedWriter {
         full * RECORD_SIZE,
         partialLen,
         crc,
-        full === 0 ? old : undefined,
+        full === 0 ? keep : undefined,
       );
       chunks[2 * full] = tip.subarray(at, at + pageSize);
       chunks[2 * full + 1] = records.subarray(full * RECORD_SIZE, (full + 1) * RECORD_SIZE);
     }
-    await this.#write(this.#currentPage * this.#physical, chunks, durable);
+    await this.#writePages(chunks, durable);
     // Publish: the whole pages move from the buffer to the cache in one step.
     if (full > 0) {
       this.#core.insert(this.#id, tip, 0, full, this.#currentPage);
@@ -466,7 +486,58 @@ export class PagedWriter {
       this.#tipLen = partialLen;
     }
     this.#partial = next;
+    if (durable) this.#markDurable();
     return true;
+  }
+
+  /** Everything issued is durable: the anchor moves to the current page. */
+  #markDurable(): void {
+    this.#anchor = this.#currentPage;
+    this.#syncedPartial = this.#partial;
+  }
+
+  /** Syncs the blob if anything is not durable. */
+  async #syncBlob(): Promise<void> {
+    if (!this.#dirty) return;
+    await this.#blob.sync();
+    this.#dirty = false;
+  }
+
+  /**
+   * Before a write of `pages` pages at the current page: syncs first unless
+   * they (or, for more than a window, a window of them) end within the window
+   * past the anchor.
+   */
+  async #reserve(pages: number): Promise<void> {
+    const end = this.#currentPage + Math.min(pages, this.#window);
+    if (this.#anchor >= 0 && end <= this.#anchor + this.#window) return;
+    await this.#syncBlob();
+    this.#markDurable();
+  }
+
+  /**
+   * Writes `chunks` (page, record, page, record, …) at the current page,
+   * keeping every write within the window past the anchor: a write longer
+   * than the rest of the window is cut at its end, and the blob synced
+   * before the rest (whose pages are all fresh).
+   */
+  async #writePages(chunks: Uint8Array[], durable: boolean): Promise<void> {
+    const pages = chunks.length / 2;
+    let page = this.#currentPage;
+    for (let i = 0; i < pages;) {
+      let fit = this.#anchor < 0 ? 0 : this.#anchor + this.#window - page;
+      if (fit <= 0) {
+        await this.#syncBlob();
+        this.#anchor = page;
+        this.#syncedPartial = page === this.#currentPage ? this.#partial : undefined;
+        fit = this.#window;
+      }
+      const n = Math.min(fit, pages - i);
+      const part = n === pages ? chunks : chunks.slice(2 * i, 2 * (i + n));
+      await this.#write(page * this.#physical, part, durable && i + n === pages);
+      i += n;
+      page += n;
+    }
   }
 
   /**
@@ -708,10 +779,8 @@ export class PagedWriter {
 
   async #sync(): Promise<void> {
     if (await this.#flush(true, true)) return;
-    if (this.#dirty) {
-      await this.#blob.sync();
-      this.#dirty = false;
-    }
+    await this.#syncBlob();
+    this.#markDurable();
   }
 
   /**
@@ -778,6 +847,9 @@ export class PagedWriter {
     const oldPhysical = (this.#currentPage + (this.#partial !== undefined ? 1 : 0)) * physical;
     if (newPhysical !== oldPhysical) {
       this.#dirty = true;
+      // Until the resize is durable, a crash may keep the old length: the
+      // next write syncs first (see `#reserve`).
+      this.#anchor = -1;
       await this.#blob.resize(newPhysical);
     }
     this.#core.invalidateFrom(this.#id, full);
@@ -800,6 +872,7 @@ export class PagedWriter {
     await this.#write(recordAt + slot * SLOT_SIZE, new Uint8Array([rest >>> 8, rest & 0xff]), true);
     await this.#write(recordAt + old.slot * SLOT_SIZE, new Uint8Array(2), true);
     this.#partial = { slot, len: rest, crc };
+    this.#markDurable();
   }
 
   /**

@@ -25,12 +25,16 @@
  */
 
 import { test } from "node:test";
+import assert from "node:assert/strict";
 import { FaultyStorage, isInjectedFault } from "../drivers/faulty.ts";
 import { MemoryStorage } from "../drivers/memory.ts";
 import { SeededRandom } from "../core/random.ts";
 import { StorageError } from "../core/errors.ts";
 import { PageCache } from "../buffer/page_cache.ts";
 import { PagedWriter } from "../buffer/paged_writer.ts";
+import type { Storage } from "../core/types.ts";
+import { backends } from "./fs_fixture.ts";
+import { pattern } from "./util.ts";
 
 /** How many sequences to run. */
 const SEQUENCES = 8000;
@@ -283,3 +287,127 @@ if (ONLY_SEED !== undefined) {
     test(`paged writer crash recovery: seeds ${first}..${last}`, () => runSeeds(seeds));
   }
 }
+
+// ------------------------------------------------ issue 20.1: the minimal reproducers
+
+/**
+ * Appends `first` bytes and syncs, appends `more` and lets the flush reach the
+ * blob unsynced, then builds the crash image in which physical pages listed in
+ * `lost` went back to their synced bytes (the rewrite never landed) and the
+ * later pages did land. Returns the recovered writer.
+ */
+async function crashImage(
+  storage: Storage,
+  pageSize: number,
+  first: number,
+  more: number,
+  lost: number[],
+): Promise<{ writer: PagedWriter; synced: Uint8Array }> {
+  const physical = pageSize + 12;
+  const cache = new PageCache({ pageSize, capacity: 8 });
+  let { blob, size } = await storage.open("p", "b");
+  const writer = await PagedWriter.open(blob, size, { cache });
+  const data = pattern(first + more, pageSize);
+  await writer.append(data.subarray(0, first));
+  await writer.sync();
+  const before = (await blob.readAt(0, physical)).bytes().slice(); // page 0 as synced
+  await writer.append(data.subarray(first));
+  await writer.snapshot(); // every byte on the blob, nothing synced since
+  // The crash: the listed pages keep their synced bytes (zeros past the old end).
+  for (const page of lost) {
+    const old = new Uint8Array(physical);
+    old.set(before.subarray(page * physical, (page + 1) * physical));
+    await blob.writeAt(page * physical, old);
+  }
+  await blob.sync();
+  await blob.close();
+  ({ blob, size } = await storage.open("p", "b"));
+  const recovered = await PagedWriter.open(blob, size, {
+    cache: new PageCache({ pageSize, capacity: 8 }),
+  });
+  return { writer: recovered, synced: data.subarray(0, first) };
+}
+
+/** Every byte in `[0, size)` reads, and the synced ones are exact. */
+async function checkReadable(writer: PagedWriter, synced: Uint8Array): Promise<void> {
+  assert.ok(writer.size >= synced.length, `size ${writer.size} < ${synced.length} synced`);
+  const all = await writer.readAt(0, writer.size);
+  assert.deepEqual(all.subarray(0, synced.length), synced);
+  const replay = await writer.replay();
+  assert.equal(await replay.ensure(writer.size), true);
+  assert.deepEqual(replay.copyToBytes(writer.size), all);
+}
+
+for (const backend of backends) {
+  for (const pageSize of [64, 4084]) {
+    const more = pageSize === 64 ? 300 : Math.round(pageSize * 4.7);
+    test(
+      `issue 20: ${backend.name}, page ${pageSize}: the rewrite of a synced partial page lost, later pages kept`,
+      { timeout: 60_000 },
+      async () => {
+        const { storage, cleanup } = await backend.make();
+        try {
+          const { writer, synced } = await crashImage(storage, pageSize, 10, more, [0]);
+          await checkReadable(writer, synced);
+          assert.equal(writer.size, 10);
+        } finally {
+          await cleanup();
+        }
+      },
+    );
+    test(
+      `issue 20: ${backend.name}, page ${pageSize}: a lost full page between kept ones`,
+      { timeout: 60_000 },
+      async () => {
+        const { storage, cleanup } = await backend.make();
+        try {
+          const { writer, synced } = await crashImage(storage, pageSize, 10, more, [2]);
+          await checkReadable(writer, synced);
+          assert.equal(writer.size, 2 * pageSize);
+        } finally {
+          await cleanup();
+        }
+      },
+    );
+  }
+}
+
+test(
+  "issue 20: a second unsynced rewrite of a synced partial page, torn at any byte, keeps the synced bytes",
+  { timeout: 60_000 },
+  async () => {
+    const pageSize = 64;
+    const physical = pageSize + 12;
+    const data = pattern(30, 5);
+    for (let tear = 0; tear <= physical; tear++) {
+      const storage = new MemoryStorage();
+      let { blob, size } = await storage.open("p", "b");
+      const writer = await PagedWriter.open(blob, size, {
+        cache: new PageCache({ pageSize, capacity: 4 }),
+      });
+      await writer.append(data.subarray(0, 10));
+      await writer.sync();
+      const synced = (await blob.readAt(0, physical)).bytes().slice();
+      await writer.append(data.subarray(10, 20));
+      await writer.snapshot(); // first rewrite, unsynced
+      await writer.append(data.subarray(20, 30));
+      await writer.snapshot(); // second rewrite, unsynced
+      const latest = (await blob.readAt(0, physical)).bytes().slice();
+      // The crash: the first rewrite lost, the second torn after `tear` bytes.
+      const image = synced.slice();
+      image.set(latest.subarray(0, tear));
+      await blob.writeAt(0, image, { sync: true });
+      await blob.close();
+      ({ blob, size } = await storage.open("p", "b"));
+      const recovered = await PagedWriter.open(blob, size, {
+        cache: new PageCache({ pageSize, capacity: 4 }),
+      });
+      assert.ok(recovered.size >= 10, `tear at ${tear}: size ${recovered.size}`);
+      assert.deepEqual(
+        await recovered.readAt(0, recovered.size),
+        data.subarray(0, recovered.size),
+        `tear at ${tear}`,
+      );
+    }
+  },
+);

@@ -19,6 +19,7 @@ import type { Blob, ReadTarget, WriteData, WriteOptions } from "../core/types.ts
 import { PageCache } from "../buffer/page_cache.ts";
 import { PagedWriter } from "../buffer/paged_writer.ts";
 import { readRecord } from "../buffer/_page_format.ts";
+import { setWindowForTesting } from "../buffer/_recover.ts";
 import { assertBytes, rejectsCode } from "./assert.ts";
 
 const P = 103;
@@ -472,12 +473,24 @@ test("non_last_page_rejects_partial_fallback", async () => {
   assertBytes(await w.readAt(0, 113), seq(1, 113), "all");
   await o.blob.writeAt(P + 8, new Uint8Array([0xde, 0xad, 0xbe, 0xef]));
   await o.blob.sync();
-  const corrupted = await PagedWriter.open(o.blob, o.size, { cache: cache() });
-  assert.equal(corrupted.size, 113);
-  const err = await rejectsCode(corrupted.readAt(0, 10), "BlobCorrupt");
-  assert.equal(err.reason, "invalid or missing checksum");
-  const replay = await corrupted.replay(1024);
-  await rejectsCode(replay.ensure(1), "BlobCorrupt");
+  // Outside the window open checks (here: the last page only, as commonware's
+  // open), a partial page before the last is corrupt on every read path.
+  setWindowForTesting(1);
+  try {
+    const corrupted = await PagedWriter.open(o.blob, o.size, { cache: cache() });
+    assert.equal(corrupted.size, 113);
+    const err = await rejectsCode(corrupted.readAt(0, 10), "BlobCorrupt");
+    assert.equal(err.reason, "invalid or missing checksum");
+    const replay = await corrupted.replay(1024);
+    await rejectsCode(replay.ensure(1), "BlobCorrupt");
+  } finally {
+    setWindowForTesting();
+  }
+  // Within it, open keeps the pages up to the partial one and cuts the rest.
+  const cut = await PagedWriter.open(o.blob, o.size, { cache: cache() });
+  assert.equal(cut.size, 10);
+  assertBytes(await cut.readAt(0, 10), seq(1, 10), "cut");
+  assert.equal((await storage.open("test_partition", "b")).size, PHYS);
 });
 
 test("resize_shrink_validates_crc", async () => {
@@ -486,10 +499,15 @@ test("resize_shrink_validates_crc", async () => {
   assert.equal(o.size, PHYS * 3);
   await o.blob.writeAt(PHYS * 2 - 12, new Uint8Array(12).fill(0xff));
   await o.blob.sync();
-  const w = await PagedWriter.open(o.blob, o.size, { cache: cache() });
-  assert.equal(w.size, 250);
-  await rejectsCode(w.resize(150), "BlobCorrupt");
-  await rejectsCode(w.append(new Uint8Array(1)), "Closed");
+  setWindowForTesting(1); // open checks the last page only: page 1 stays unchecked
+  try {
+    const w = await PagedWriter.open(o.blob, o.size, { cache: cache() });
+    assert.equal(w.size, 250);
+    await rejectsCode(w.resize(150), "BlobCorrupt");
+    await rejectsCode(w.append(new Uint8Array(1)), "Closed");
+  } finally {
+    setWindowForTesting();
+  }
 });
 
 test("resize_invalidates_cache", async () => {
