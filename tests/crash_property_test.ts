@@ -22,7 +22,15 @@
  * loop, replace the blob-level model with your format's invariants (say, "every
  * record acknowledged by a synced append is there after recovery").
  *
- * A failure names its seed; set `ONLY_SEED` to replay just that one.
+ * The second half runs the same crash model under a `BufferedWriter`: random
+ * appends, overwrites, writes past the end, resizes, reads and syncs, each
+ * sequence ending in a crash that keeps the unsynced writes in a random
+ * subset (a later write kept while an earlier one is lost), torn at a random
+ * byte, or none; every byte the last successful `sync()` acknowledged (and
+ * that nothing touched since) must survive exactly.
+ *
+ * Seeds: `BLOBRT_SEEDS` (default 500 each), `BLOBRT_ONLY_SEED` replays one;
+ * a failure names its seed.
  *
  * @module
  */
@@ -34,11 +42,13 @@ import { SeededRandom } from "../core/random.ts";
 import { StorageError, type StorageErrorCode } from "../core/errors.ts";
 import { HEADER_SIZE } from "../core/header.ts";
 import type { Blob } from "../core/types.ts";
+import { BufferedWriter } from "../buffer/buffered_writer.ts";
+import { chunks, seedsToRun } from "./seeds.ts";
 
-/** How many sequences to run. */
-const SEQUENCES = 5000;
-/** Set to a failing seed to replay only that sequence. */
-const ONLY_SEED: number | undefined = undefined;
+/** Sequences run by default; `BLOBRT_SEEDS` sets another count. */
+const SEQUENCES = 500;
+/** Seeds per test; each test has an explicit timeout (never the runner's default). */
+const CHUNK = 250;
 
 const PARTITION = "prop";
 const NAMES = ["a", "b", "c"];
@@ -431,19 +441,147 @@ async function runSequence(seed: number): Promise<void> {
   }
 }
 
-test(`crash property: ${SEQUENCES} seeded sequences over FaultyStorage(MemoryStorage)`, async () => {
-  const seeds = ONLY_SEED === undefined
-    ? Array.from({ length: SEQUENCES }, (_, i) => i)
-    : [ONLY_SEED];
-  for (const seed of seeds) {
-    try {
-      await runSequence(seed);
-    } catch (err) {
-      const message = err instanceof Error ? err.message : String(err);
-      throw new Error(
-        `crash property failed for seed ${seed} (set ONLY_SEED = ${seed} to replay): ${message}`,
-        { cause: err },
-      );
+for (const seeds of chunks(seedsToRun(SEQUENCES), CHUNK)) {
+  const name = `seeds ${seeds[0]}..${seeds[seeds.length - 1]}`;
+  test(
+    `crash property over FaultyStorage(MemoryStorage): ${name}`,
+    { timeout: 600_000 },
+    async () => {
+      for (const seed of seeds) {
+        try {
+          await runSequence(seed);
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          throw new Error(
+            `crash property failed for seed ${seed} (BLOBRT_ONLY_SEED=${seed} replays it): ${message}`,
+            { cause: err },
+          );
+        }
+      }
+    },
+  );
+}
+
+// ---------------------------------------------------------------- BufferedWriter
+
+/** What must survive a crash of a `BufferedWriter`'s blob. */
+interface WriterModel {
+  /** What the writer reads. */
+  live: number[];
+  /** Per byte: the value the last successful sync acknowledged, or UNKNOWN. */
+  durable: number[];
+  /** The blob keeps at least this many bytes. */
+  floor: number;
+}
+
+/** A write or resize was issued (it may land, torn, whatever its outcome). */
+function touched(m: WriterModel, from: number, to: number): void {
+  for (let i = from; i < Math.min(to, m.durable.length); i++) m.durable[i] = UNKNOWN;
+}
+
+/** One step; returns false when the writer failed (then the sequence crashes). */
+async function writerStep(
+  writer: BufferedWriter,
+  m: WriterModel,
+  rng: SeededRandom,
+  capacity: number,
+): Promise<boolean> {
+  const dice = rng.below(100);
+  const size = m.live.length;
+  try {
+    if (dice < 60) {
+      const kind = rng.below(10);
+      const offset = kind < 7 ? size : kind < 9 ? rng.below(size + 1) : size + rng.below(64);
+      const data = new Uint8Array(1 + rng.below(3 * capacity));
+      for (let i = 0; i < data.length; i++) data[i] = rng.nextUint32() & 0xff;
+      touched(m, offset, offset + data.length);
+      await writer.writeAt(offset, data);
+      while (m.live.length < offset) m.live.push(0);
+      for (let i = 0; i < data.length; i++) m.live[offset + i] = data[i]!;
+    } else if (dice < 80) {
+      await writer.sync();
+      m.durable = m.live.slice();
+      m.floor = m.live.length;
+    } else if (dice < 88) {
+      const n = rng.below(size + 2 * capacity);
+      touched(m, n, Infinity);
+      m.floor = Math.min(m.floor, n);
+      await writer.resize(n);
+      m.live.length = Math.min(m.live.length, n);
+      while (m.live.length < n) m.live.push(0);
+    } else if (size > 0) {
+      const offset = rng.below(size);
+      const length = 1 + rng.below(size - offset);
+      const got = await writer.readAt(offset, length);
+      for (let i = 0; i < length; i++) {
+        if (got[i] !== m.live[offset + i]) fail(`read: byte ${offset + i} is ${got[i]}`);
+      }
     }
+    return true;
+  } catch (err) {
+    if (err instanceof Failure || !isInjectedFault(err)) throw err;
+    return false;
   }
-});
+}
+
+async function runWriterSequence(seed: number): Promise<void> {
+  const rng = new SeededRandom(-1 - seed);
+  const inner = new MemoryStorage();
+  const storage = new FaultyStorage(inner, {
+    seed,
+    rates: { write: rng.below(3) * 0.03, sync: rng.below(3) * 0.03, read: rng.below(2) * 0.05 },
+    partialWrites: (["none", "prefix", "subset"] as const)[rng.below(3)],
+    partialResizes: rng.chance(0.5),
+    retention: rng.chance(0.1) ? 0 : (1 + rng.below(4)) / 4,
+    tearing: rng.below(3) / 2,
+  });
+  const m: WriterModel = { live: [], durable: [], floor: 0 };
+  for (let round = 0, rounds = 1 + rng.below(3); round < rounds; round++) {
+    const opened = await retry(`round ${round}: open`, () => storage.open(PARTITION, "w"));
+    if (!opened.ok) fail(`round ${round}: open failed with ${opened.code}`);
+    const { blob, size } = opened.value;
+    if (size !== m.live.length) fail(`round ${round}: opened at ${size}, not ${m.live.length}`);
+    const capacity = 1 + rng.below(64);
+    const writer = new BufferedWriter(blob, size, { capacity });
+    for (let step = 0, steps = rng.below(40); step < steps; step++) {
+      if (!(await writerStep(writer, m, rng, capacity))) break;
+    }
+    await storage.crash();
+    const raw = inner.readRaw(PARTITION, "w");
+    const bytes = raw === undefined ? new Uint8Array(0) : raw.subarray(HEADER_SIZE);
+    if (bytes.length < m.floor) {
+      fail(`round ${round}: ${bytes.length} bytes after the crash, ${m.floor} synced`);
+    }
+    for (let i = 0; i < Math.min(bytes.length, m.durable.length); i++) {
+      const d = m.durable[i]!;
+      if (d !== UNKNOWN && bytes[i] !== d) {
+        fail(`round ${round}: synced byte ${i} is ${bytes[i]}, not ${d}`);
+      }
+    }
+    // The image is durable: the next round starts from it.
+    m.live = Array.from(bytes);
+    m.durable = m.live.slice();
+    m.floor = m.live.length;
+  }
+}
+
+for (const seeds of chunks(seedsToRun(SEQUENCES), CHUNK)) {
+  const name = `seeds ${seeds[0]}..${seeds[seeds.length - 1]}`;
+  test(
+    `BufferedWriter crash property, reordered and torn: ${name}`,
+    { timeout: 600_000 },
+    async () => {
+      for (const seed of seeds) {
+        try {
+          await runWriterSequence(seed);
+        } catch (err) {
+          const message = err instanceof Error ? err.message : String(err);
+          throw new Error(
+            `BufferedWriter crash property failed for seed ${seed} (BLOBRT_ONLY_SEED=${seed}): ${message}`,
+            { cause: err },
+          );
+        }
+      }
+    },
+  );
+}
