@@ -18,9 +18,36 @@
  * `{ sync: true }` write; after plain writes or a resize it is a write and a
  * `Blob.sync`.
  *
- * **Recovery.** {@linkcode PagedWriter.open} scans backwards from the end to
- * the last valid page; anything after it (a torn tail, a fragment of a page)
- * is cut off and the cut synced. Earlier pages are checked when read.
+ * **Crashes.** Between two syncs a disk may persist the unsynced writes in
+ * any subset and order, or tear them at any byte: a page can be lost while a
+ * later one survives. So the writer bounds what is unsynced: it never writes
+ * more than the *window*, 1 MiB of physical pages (at least 4 pages; 256
+ * pages of 4,084 bytes), past the first page that is not yet full and
+ * durable. A write that would end further out is preceded by a `Blob.sync`
+ * (a write longer than the window is cut at its end). The writer also syncs
+ * before its first write when `open` did not cut the blob (its contents may
+ * not be durable yet), and before the first write after a shrink to a page
+ * boundary. A rewrite of a partial page keeps the slot of its durable
+ * checksum byte-identical, also on a second rewrite before a sync.
+ *
+ * **Recovery.** {@linkcode PagedWriter.open} reads and checks the last
+ * window's pages from the window's start (no earlier page can have been
+ * touched since the last sync): it keeps them up to the first page that
+ * fails its checks, or up to and including the first partial page, and cuts
+ * off the rest (a hole, a torn page, a fragment of a page), syncing the cut.
+ * After any crash, every byte in `[0, size)` reads, and `size` covers every
+ * byte the last completed `sync` acknowledged; no reader needs
+ * {@linkcode PagedWriter.recoverablePrefixLen}. Pages before the window are
+ * not read at open: one damaged there otherwise (bit rot, or a crashed file
+ * of a writer without this bound, such as commonware's) fails its reads
+ * with `BlobCorrupt`, and `recoverablePrefixLen` finds it. The format is
+ * unchanged: commonware reads these files, and we read its files.
+ *
+ * **Cost** (bench/RESULTS.md, "The unsynced window"): appends that never
+ * sync pay one `Blob.sync` per MiB; appends that sync at least once per
+ * window pay nothing more; `open` reads and checksums up to 1 MiB (the
+ * whole blob when smaller) instead of the last page: about 10 ms on the test
+ * machine under load, against under 1 ms before.
  *
  * **Failures.** A mutation (`append`, `sync`, `resize`, `replay`,
  * `snapshot`, `seal`) that fails leaves the writer unusable: later calls
@@ -234,9 +261,11 @@ export class PagedWriter {
   }
 
   /**
-   * Takes ownership of `blob` and recovers it: scans backwards for the last
-   * page that passes its checks, cuts off (and syncs the cut of) anything after
-   * it, and loads a partial last page into the buffer.
+   * Takes ownership of `blob` and recovers it: checks the pages of the last
+   * 1 MiB window (see the module docs) from its start, keeps them up to the
+   * first that fails its checks or through the first partial one, cuts off
+   * (and syncs the cut of) anything after, and loads a partial last page
+   * into the buffer.
    *
    * @example A torn tail is cut off
    * ```ts
@@ -777,6 +806,33 @@ export class PagedWriter {
     return this.#mutate(() => this.#sync());
   }
 
+  /**
+   * Writes everything buffered, the partial last page included, without
+   * making it durable (a later {@linkcode PagedWriter.sync} does). Other
+   * handles on the blob then see the bytes.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@blobrt/storage";
+   * import { PageCache, PagedWriter } from "@blobrt/storage/buffer";
+   * import assert from "node:assert/strict";
+   *
+   * const { blob, size } = await new MemoryStorage().open("p", "b");
+   * const writer = await PagedWriter.open(blob, size, { cache: new PageCache({ pageSize: 64, capacity: 8 }) });
+   * await writer.append(new Uint8Array(10));
+   * await writer.flush();
+   * assert.equal((await blob.readAt(0, 76)).length, 76); // one physical page, not yet durable
+   * ```
+   *
+   * @throws {StorageError} `Closed` after a failure or `seal`, and the blob's
+   *   write and sync errors (a flush may sync first to bound what is unsynced).
+   */
+  flush(): Promise<void> {
+    return this.#mutate(async () => {
+      await this.#flush(true, false);
+    });
+  }
+
   async #sync(): Promise<void> {
     if (await this.#flush(true, true)) return;
     await this.#syncBlob();
@@ -1005,8 +1061,9 @@ export class PagedWriter {
    * The length of the longest run of well-formed pages from the start of the
    * blob (commonware's `recoverable_prefix_len`): scans forward, verifying
    * every page, and stops at the first invalid page or after a partial one.
-   * `open` only checks the last page; this finds an earlier page that was
-   * lost. Expects every appended byte to be on the blob (as right after
+   * After `open` it is the size unless a page before the last window was
+   * damaged (crashes cannot do that to this writer's blobs; see the module
+   * docs). Expects every appended byte to be on the blob (as right after
    * `open` or `sync`).
    *
    * @example

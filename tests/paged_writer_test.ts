@@ -1176,3 +1176,48 @@ test("read_many_into: empty, all in tip, all from cache, mixed, misses, straddle
   await sealed.readManyInto(again, offsets, 4);
   assertBytes(again, out, "sealed");
 });
+
+test("flush writes the partial page without a sync; a second flush keeps the synced slot", async () => {
+  const storage = new MemoryStorage();
+  const { writer, wrapped, blob } = await open(
+    storage,
+    "b",
+    cache(),
+    BUFFER,
+    (b) => new HookBlob(b),
+  );
+  const h = wrapped as HookBlob;
+  await writer.append(seq(0, 10));
+  await writer.sync(); // slot 0: 10 bytes, durable
+  const synced = readRecord(await readRaw(blob, 0, PHYS), P);
+  await writer.append(seq(10, 5));
+  await writer.flush();
+  await writer.append(seq(15, 5));
+  await writer.flush();
+  assert.deepEqual([h.writes, h.rangeSyncs], [3, 1]); // the range sync is the first sync()
+  const rec = readRecord(await readRaw(blob, 0, PHYS), P);
+  assert.deepEqual([rec.len1, rec.crc1], [synced.len1, synced.crc1], "synced slot untouched");
+  assert.equal(rec.len2, 20);
+  storage.crash();
+  const o = await storage.open("test_partition", "b");
+  const again = await PagedWriter.open(o.blob, o.size, { cache: cache() });
+  assert.equal(again.size, 10);
+});
+
+test("the writer syncs before a write would end past the window", async () => {
+  setWindowForTesting(3);
+  try {
+    const storage = new MemoryStorage();
+    const { writer, wrapped } = await open(storage, "b", cache(), BUFFER, (b) => new HookBlob(b));
+    const h = wrapped as HookBlob;
+    await writer.append(seq(0, P * 7 + 5)); // direct: 7 pages, cut after 3 and 6
+    assert.deepEqual([h.writes, h.fullSyncs], [3, 3]); // the first write syncs first (open did not cut)
+    await writer.sync();
+    assert.deepEqual([h.writes, h.fullSyncs, h.rangeSyncs], [4, 4, 0]);
+    await writer.append(seq(0, 10));
+    await writer.sync(); // nothing else pending: one range-durable write
+    assert.deepEqual([h.writes, h.fullSyncs, h.rangeSyncs], [5, 4, 1]);
+  } finally {
+    setWindowForTesting();
+  }
+});
