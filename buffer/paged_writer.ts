@@ -49,7 +49,7 @@
  * whole blob when smaller) instead of the last page: about 10 ms on the test
  * machine under load, against under 1 ms before.
  *
- * **Failures.** A mutation (`append`, `sync`, `resize`, `replay`,
+ * **Failures.** A mutation (`append`, `flush`, `sync`, `resize`, `replay`,
  * `snapshot`, `seal`) that fails leaves the writer unusable: later calls
  * reject with `StorageError` code `Closed` whose `cause` is the first failure.
  * Reopen the blob to recover. Nothing else may write the blob while a writer
