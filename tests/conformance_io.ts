@@ -132,20 +132,74 @@ export function ioConformance(it: It): void {
     await again.close();
   });
 
-  it("concurrency: close waits for reads and writes in flight", async ({ storage }) => {
+  it("close: a large write issued just before close lands whole", async ({ storage }) => {
+    const { blob } = await storage.open("p", "close-write");
+    const data = pattern(16 * MIB, 9);
+    const more = pattern(3 * MIB, 19);
+    // Issued at once, close last: none of them may be cut short by the close.
+    const write = blob.writeAt(0, data);
+    const synced = blob.sync(); // makes it durable where close drops unsynced changes
+    const tail = blob.writeAt(16 * MIB, more, { sync: true });
+    const closing = blob.close();
+    const settled = await Promise.allSettled([write, synced, tail, closing]);
+    settled.forEach((r, i) => {
+      if (r.status === "rejected") assert.fail(`operation ${i} rejected: ${r.reason}`);
+    });
+    const { blob: again, size } = await storage.open("p", "close-write");
+    assert.equal(size, 19 * MIB);
+    assertBytes(await read(again, 0, 16 * MIB), data, "the write before close");
+    assertBytes(await read(again, 16 * MIB, 3 * MIB), more, "the synced write before close");
+    await again.close();
+  });
+
+  it("close: reads, resizes and syncs issued before close complete; later calls get Closed", async ({ storage }) => {
+    const { blob } = await storage.open("p", "close-ops");
+    const old = pattern(4 * MIB, 20);
+    const next = pattern(4 * MIB, 21);
+    await blob.writeAt(0, old);
+    // A large write first: the calls behind it wait (for its range, or for the loop to turn).
+    const write = blob.writeAt(0, next);
+    const whole = read(blob, 0, 4 * MIB);
+    const target = [new Uint8Array(8192), new Uint8Array(8192)];
+    const chunks = blob.readAtBuf(MIB - 5, 16384, target);
+    const shrink = blob.resize(3 * MIB + 7);
+    const after = read(blob, 3 * MIB - 100, 107);
+    const synced = blob.sync();
+    const closing = blob.close();
+    const where = { code: "Closed", partition: "p" };
+    await assert.rejects(blob.readAt(0, 1), where);
+    await assert.rejects(blob.readAtBuf(0, 1, new Uint8Array(1)), where);
+    await assert.rejects(blob.writeAt(0, new Uint8Array(1)), where);
+    await assert.rejects(blob.resize(0), where);
+    await assert.rejects(blob.sync(), where);
+    const settled = await Promise.allSettled([write, whole, chunks, shrink, after, synced]);
+    settled.forEach((r, i) => {
+      if (r.status === "rejected") assert.fail(`operation ${i} rejected: ${r.reason}`);
+    });
+    assertBytes(await whole, next, "the read behind the write");
+    assertBytes(target[0]!, next.subarray(MIB - 5, MIB - 5 + 8192), "readAtBuf chunk 0");
+    assertBytes(target[1]!, next.subarray(MIB - 5 + 8192, MIB - 5 + 16384), "readAtBuf chunk 1");
+    assertBytes(await after, next.subarray(3 * MIB - 100, 3 * MIB + 7), "the read after resize");
+    await closing;
+    await blob.close(); // a second close is a no-op
+    await assert.rejects(blob.readAt(0, 1), where);
+    const { blob: again, size } = await storage.open("p", "close-ops");
+    assert.equal(size, 3 * MIB + 7);
+    assertBytes(await read(again, 0, size), next.subarray(0, size), "after reopening");
+    await again.close();
+  });
+
+  it("close: reads in flight when close is called return their bytes", async ({ storage }) => {
     const { blob } = await storage.open("p", "close");
     const data = pattern(2 * MIB, 9);
     await blob.writeAt(0, data);
     const reads = [read(blob, 0, 2 * MIB), read(blob, 4096, 4096)];
     const closing = blob.close();
-    const settled = await Promise.allSettled(reads);
+    const again = blob.close(); // while the first is under way: no-op too
+    assertBytes(await reads[0]!, data, "read 0");
+    assertBytes(await reads[1]!, data.subarray(4096, 8192), "read 1");
     await closing;
-    for (const [i, r] of settled.entries()) {
-      // Each read either finished with the right bytes or was refused as Closed: never garbage.
-      if (r.status === "fulfilled") {
-        assertBytes(r.value, i === 0 ? data : data.subarray(4096, 8192), `read ${i}`);
-      } else assert.equal((r.reason as { code?: string }).code, "Closed");
-    }
+    await again;
     await assert.rejects(blob.readAt(0, 1), { code: "Closed" });
   });
 
