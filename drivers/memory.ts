@@ -326,6 +326,8 @@ export class MemoryStorage implements Storage {
   }
 }
 
+const noop = (): void => {};
+
 /** A handle: live bytes started from the durable file, made durable by sync. */
 class MemoryBlob implements Blob {
   #file: Bytes;
@@ -333,6 +335,14 @@ class MemoryBlob implements Blob {
   /** File byte of logical offset 0: 8 (V0) or 4096 (V1), by the blob's own header. */
   readonly #offset: number;
   #closed = false;
+  /** Closed by a crash: calls still waiting reject with `Closed`. */
+  #killed = false;
+  /** Calls waiting for the loop to turn: `close` waits for them. */
+  #pending = 0;
+  /** Resolves the waiting `close` once nothing waits. */
+  #idle: (() => void) | undefined;
+  /** The first `close`. */
+  #closing: Promise<void> | undefined;
   #dirtyFrom = Infinity;
   #dirtyTo = 0;
   #onClose: () => void;
@@ -350,7 +360,11 @@ class MemoryBlob implements Blob {
   async readAt(offset: number, length: number): Promise<IoBufsMut> {
     checkRead(offset, length, this.#closed, this.#where, this.#offset);
     const turn = spendTurn(length);
-    if (turn !== undefined) await this.#afterTurn(turn);
+    if (turn !== undefined) return await this.#later(turn, () => this.#readAt(offset, length));
+    return this.#readAt(offset, length);
+  }
+
+  #readAt(offset: number, length: number): IoBufsMut {
     const start = this.#span(offset, length);
     let copy: Uint8Array<ArrayBuffer>;
     try {
@@ -364,7 +378,13 @@ class MemoryBlob implements Blob {
   async readAtBuf(offset: number, length: number, target: ReadTarget): Promise<IoBufsMut> {
     const bufs = checkReadBuf(offset, length, target, this.#closed, this.#where, this.#offset);
     const turn = spendTurn(length);
-    if (turn !== undefined) await this.#afterTurn(turn);
+    if (turn !== undefined) {
+      return await this.#later(turn, () => this.#readAtBuf(offset, length, bufs));
+    }
+    return this.#readAtBuf(offset, length, bufs);
+  }
+
+  #readAtBuf(offset: number, length: number, bufs: IoBufsMut): IoBufsMut {
     let at = this.#span(offset, length);
     for (const chunk of bufs.buffers()) {
       const view = chunk.bytes();
@@ -385,8 +405,12 @@ class MemoryBlob implements Blob {
     );
     if (length === 0) return;
     const turn = spendTurn(length);
-    if (turn !== undefined) await this.#afterTurn(turn);
     const start = offset + this.#offset;
+    if (turn !== undefined) await this.#later(turn, () => this.#write(chunks, start, length, sync));
+    else this.#write(chunks, start, length, sync);
+  }
+
+  #write(chunks: Uint8Array[], start: number, length: number, sync: boolean): void {
     const end = start + length;
     if (end > this.#live.length) this.#grow("WriteFailed", this.#live, end);
     let at = start;
@@ -404,7 +428,11 @@ class MemoryBlob implements Blob {
   async resize(length: number): Promise<void> {
     checkResize(length, this.#closed, this.#where, this.#offset);
     const turn = spendTurn(0); // behind writes waiting for the loop to turn
-    if (turn !== undefined) await this.#afterTurn(turn);
+    if (turn !== undefined) await this.#later(turn, () => this.#resize(length));
+    else this.#resize(length);
+  }
+
+  #resize(length: number): void {
     const end = length + this.#offset;
     if (end > this.#live.length) this.#grow("BlobResizeFailed", this.#live, end);
     this.#dirty(Math.min(end, this.#live.length), Math.max(end, this.#live.length));
@@ -414,7 +442,11 @@ class MemoryBlob implements Blob {
   async sync(): Promise<void> {
     checkSync(this.#closed, this.#where);
     const turn = spendTurn(0); // behind writes waiting for the loop to turn
-    if (turn !== undefined) await this.#afterTurn(turn);
+    if (turn !== undefined) await this.#later(turn, () => this.#sync());
+    else this.#sync();
+  }
+
+  #sync(): void {
     const live = this.#live;
     if (this.#file.length < live.length) this.#grow("BlobSyncFailed", this.#file, live.length);
     if (this.#file.length > live.length) setLength(this.#file, live.length);
@@ -426,8 +458,19 @@ class MemoryBlob implements Blob {
     this.#dirtyTo = 0;
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Waits for the calls issued before it (none is cut short), then drops the
+   * live changes; later calls reject with `Closed`, and a second close only
+   * waits for the first.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing.then(noop, noop);
+    this.#closed = true;
+    return this.#closing = this.#close();
+  }
+
+  async #close(): Promise<void> {
+    if (this.#pending > 0) await new Promise<void>((resolve) => this.#idle = resolve);
     this.kill();
     this.#onClose();
   }
@@ -436,16 +479,35 @@ class MemoryBlob implements Blob {
     return this.close();
   }
 
-  /** Closes without telling the storage (used by `crash`). */
+  /** Closes at once, without telling the storage (used by `crash`): waiting calls reject. */
   kill(): void {
     this.#closed = true;
+    this.#killed = true;
     this.#live = { data: new Uint8Array(0), length: 0, pad: 0 };
   }
 
-  /** Waits for the event loop to turn (see `core/_turn.ts`); a crash meanwhile closes the handle. */
-  async #afterTurn(turn: Promise<void>): Promise<void> {
-    await turn;
-    if (this.#closed) throw new StorageError("Closed", this.#where);
+  /**
+   * Runs `op` once the event loop has turned (see `core/_turn.ts`), counted
+   * as in flight meanwhile; a crash meanwhile closes the handle (`Closed`).
+   */
+  async #later<T>(turn: Promise<void>, op: () => T): Promise<T> {
+    this.#pending++;
+    try {
+      await turn;
+      if (this.#killed) throw new StorageError("Closed", this.#where);
+      return op();
+    } finally {
+      this.#done();
+    }
+  }
+
+  /** Ends a call that waited: the last one lets a waiting `close` go on. */
+  #done(): void {
+    if (--this.#pending === 0 && this.#idle !== undefined) {
+      const idle = this.#idle;
+      this.#idle = undefined;
+      idle();
+    }
   }
 
   /** Physical start of logical `[offset, offset + length)`, or `BlobInsufficientLength`. */

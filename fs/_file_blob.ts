@@ -22,9 +22,11 @@
  *   but measured here it made page-cached reads slower on both Deno and Bun:
  *   bench/RESULTS.md.)
  * - **Consistency.** Operations that span an `await` hold their byte range
- *   (`fs/_range_gate.ts`): a read racing a write of the same range sees the
- *   old or the new bytes, never a mix, also when the read runs off the loop;
- *   `sync` covers every earlier write; `close` waits for everything in flight.
+ *   (`fs/_range_gate.ts`), a read its whole range from the call until its
+ *   last chunk is in: a read sees the blob as it was when it was called, never
+ *   part of a later write, also when it runs off the loop in several chunks;
+ *   `sync` covers every earlier write; `close` waits for every operation
+ *   called before it, and none of them is cut short.
  *
  * @module
  */
@@ -212,7 +214,7 @@ function* pieces(chunks: Uint8Array[], length: number): Generator<[Uint8Array[],
   if (size > 0) yield [run, size];
 }
 
-const closed = (where: object) => new StorageError("Closed", where);
+const noop = (): void => {};
 
 /** A handle on one blob file; see the module docs. */
 export class FileBlob implements Blob {
@@ -227,8 +229,12 @@ export class FileBlob implements Blob {
   /** Physical size (header included), as this handle has made it. */
   #size: number;
   #closed = false;
-  #syncing = 0;
-  #drained: (() => void) | undefined;
+  /** Operations that span an `await` and have not ended yet: `close` waits for them. */
+  #pending = 0;
+  /** Resolves the waiting `close` once nothing is in flight. */
+  #idle: (() => void) | undefined;
+  /** The first `close`. */
+  #closing: Promise<void> | undefined;
   /** Timing mode: reads go to the pool until this time (ms); 0 while reads are hot. */
   #coldUntil = 0;
   /** Timing mode: hot reads left before the next timed one. */
@@ -263,41 +269,67 @@ export class FileBlob implements Blob {
     if (length === 0) return new IoBufsMut(new IoBufMut(this.#alloc(0)));
     this.#inBounds(offset, length); // before allocating `length` bytes
     const position = offset + this.#offset;
-    if (spendTurn(length) !== undefined || !this.#gate.idle) {
-      return this.#readAtSlow(offset, length, position);
-    }
-    const buf = takeMemory(length) ?? this.#alloc(length);
-    const done = this.#readHot(buf, position);
-    if (done < length) return this.#readAtCold(buf, position, done);
-    return adopt(new IoBufsMut(new IoBufMut(buf)), buf);
-  }
-
-  /** Before a read that could not go straight through: waits its turn, then for conflicting holds. */
-  async #readyToRead(offset: number, length: number, position: number): Promise<void> {
     const turn = spendTurn(length);
-    if (turn !== undefined) await this.#afterTurn(turn);
-    if (!this.#gate.idle && this.#gate.conflicts(position, position + length, false)) {
-      await this.#gate.settle(position, position + length, false);
-      this.#checkOpen();
-      this.#inBounds(offset, length);
+    if (turn !== undefined || !this.#gate.idle) {
+      return this.#readAtSlow(offset, length, position, turn);
     }
-  }
-
-  async #readAtSlow(offset: number, length: number, position: number): Promise<IoBufsMut> {
-    await this.#readyToRead(offset, length, position);
     const buf = takeMemory(length) ?? this.#alloc(length);
     const done = this.#readHot(buf, position);
     if (done < length) return this.#readAtCold(buf, position, done);
     return adopt(new IoBufsMut(new IoBufMut(buf)), buf);
   }
 
+  /**
+   * A read that must wait (for the loop to turn, or for writes issued before
+   * it): holds its whole range from the call on, so that writes issued after
+   * it wait for it, then waits its turn and for the earlier writes.
+   */
+  async #readAtSlow(
+    offset: number,
+    length: number,
+    position: number,
+    turn: Promise<void> | undefined,
+  ): Promise<IoBufsMut> {
+    const hold = this.#holdRead(position, position + length);
+    try {
+      await this.#readyToRead(offset, length, position, hold, turn);
+      const buf = takeMemory(length) ?? this.#alloc(length);
+      const done = this.#readHot(buf, position);
+      const bytes = done < length ? await this.#readCold(buf, position, done) : buf;
+      return adopt(new IoBufsMut(new IoBufMut(bytes)), bytes);
+    } finally {
+      this.#release(hold);
+    }
+  }
+
+  /** Waits for `turn`, then for the conflicting writes held before `hold`. */
+  async #readyToRead(
+    offset: number,
+    length: number,
+    position: number,
+    hold: Hold,
+    turn: Promise<void> | undefined,
+  ): Promise<void> {
+    if (turn !== undefined) await turn;
+    if (this.#gate.conflicts(position, position + length, false)) {
+      await this.#gate.settle(position, position + length, false, hold);
+      this.#inBounds(offset, length); // a resize issued before may have shrunk the blob
+    }
+  }
+
+  /** The rest of a read the page cache did not have, holding its range to the end. */
   async #readAtCold(
     buf: Uint8Array<ArrayBuffer>,
     position: number,
     done: number,
   ): Promise<IoBufsMut> {
-    const bytes = await this.#readCold(buf, position, done);
-    return adopt(new IoBufsMut(new IoBufMut(bytes)), bytes);
+    const hold = this.#holdRead(position, position + buf.length);
+    try {
+      const bytes = await this.#readCold(buf, position, done);
+      return adopt(new IoBufsMut(new IoBufMut(bytes)), bytes);
+    } finally {
+      this.#release(hold);
+    }
   }
 
   readAtBuf(offset: number, length: number, target: ReadTarget): Promise<IoBufsMut> {
@@ -305,55 +337,88 @@ export class FileBlob implements Blob {
       const bufs = checkReadBuf(offset, length, target, this.#closed, this.#where, this.#offset);
       if (length === 0) return Promise.resolve(bufs);
       this.#inBounds(offset, length);
-      const position = offset + this.#offset;
-      if (spendTurn(length) !== undefined || !this.#gate.idle) {
-        return this.#readAtBufSlow(offset, length, position, bufs, true);
+      let position = offset + this.#offset;
+      const end = position + length;
+      const turn = spendTurn(length);
+      if (turn !== undefined || !this.#gate.idle) {
+        return this.#readAtBufSlow(offset, length, position, bufs, turn);
       }
-      return this.#readAtBufSlow(offset, length, position, bufs, false);
-    } catch (err) {
-      return Promise.reject(err);
-    }
-  }
-
-  /** Fills `bufs`; `wait`: first wait for the loop to turn and for conflicting holds. */
-  #readAtBufSlow(
-    offset: number,
-    length: number,
-    position: number,
-    bufs: IoBufsMut,
-    wait: boolean,
-  ): Promise<IoBufsMut> {
-    if (!wait) {
       // Synchronously as far as the page cache goes; the first miss goes on asynchronously.
       const chunks = bufs.buffers();
       for (let i = 0; i < chunks.length; i++) {
         const view = chunks[i]!.bytes(); // i < length
         if (view.length === 0) break; // chunks after the first short one receive nothing
         const done = this.#readHot(view, position);
-        if (done < view.length) return this.#fillCold(bufs, i, done, position);
+        if (done < view.length) return this.#fillCold(bufs, i, done, position, end);
         position += view.length;
       }
       return Promise.resolve(bufs);
+    } catch (err) {
+      return Promise.reject(err);
     }
-    return this.#readyToRead(offset, length, position).then(() =>
-      this.#readAtBufSlow(offset, length, position, bufs, false)
-    );
   }
 
-  /** Goes on filling `bufs` from chunk `i`, of which `done` bytes are in, at `position`. */
-  async #fillCold(bufs: IoBufsMut, i: number, done: number, position: number): Promise<IoBufsMut> {
+  /** {@linkcode FileBlob.readAtBuf} when it must wait; see {@linkcode FileBlob.#readAtSlow}. */
+  async #readAtBufSlow(
+    offset: number,
+    length: number,
+    position: number,
+    bufs: IoBufsMut,
+    turn: Promise<void> | undefined,
+  ): Promise<IoBufsMut> {
+    const hold = this.#holdRead(position, position + length);
+    try {
+      await this.#readyToRead(offset, length, position, hold, turn);
+      await this.#fill(bufs, 0, -1, position);
+      return bufs;
+    } finally {
+      this.#release(hold);
+    }
+  }
+
+  /**
+   * Goes on filling `bufs` from chunk `i` (of which `done` bytes are in) at
+   * `position`, holding the rest of the read, up to `end`, until the last
+   * chunk is in: a write issued after the read waits for all of it, so no
+   * chunk can see it (each chunk holding only its own range let a write land
+   * between two chunks).
+   */
+  async #fillCold(
+    bufs: IoBufsMut,
+    i: number,
+    done: number,
+    position: number,
+    end: number,
+  ): Promise<IoBufsMut> {
+    const hold = this.#holdRead(position, end);
+    try {
+      await this.#fill(bufs, i, done, position);
+      return bufs;
+    } finally {
+      this.#release(hold);
+    }
+  }
+
+  /**
+   * Fills the chunks of `bufs` from `i` on, from `position`, each from the
+   * page cache or off the loop; `done`: the bytes chunk `i` already has (-1:
+   * not tried yet). The caller holds the range.
+   */
+  async #fill(bufs: IoBufsMut, i: number, done: number, position: number): Promise<void> {
     const chunks = bufs.buffers();
     for (; i < chunks.length; i++) {
       const view = chunks[i]!.bytes(); // i < chunks.length
       if (view.length === 0) break;
+      if (done < 0) done = this.#readHot(view, position);
       if (done < view.length) {
-        const rest = await this.#readCold(new Uint8Array(view.length - done), position + done, 0);
-        view.set(rest, done);
+        view.set(
+          await this.#readCold(new Uint8Array(view.length - done), position + done, 0),
+          done,
+        );
       }
       position += view.length;
-      done = i + 1 < chunks.length ? this.#readHot(chunks[i + 1]!.bytes(), position) : 0;
+      done = -1;
     }
-    return bufs;
   }
 
   writeAt(offset: number, data: WriteData, options?: WriteOptions): Promise<void> {
@@ -391,23 +456,23 @@ export class FileBlob implements Blob {
     if (turn !== undefined || (!this.#gate.idle && this.#gate.conflicts(start, end, true))) {
       hold = this.#gate.hold(start, end, true);
     }
+    this.#pending++;
     try {
       let position = start;
       for (const [run, size] of pieces(chunks, length)) {
-        if (turn !== undefined) await this.#afterTurn(turn);
-        if (hold !== undefined) {
-          await this.#gate.settle(start, end, true, hold);
-          this.#checkOpen();
-        }
+        if (turn !== undefined) await turn;
+        if (hold !== undefined) await this.#gate.settle(start, end, true, hold);
         this.#writeRun(run, size, position);
         position += size;
         turn = position < end ? spendTurn(WRITE_PIECE) : undefined;
         if (turn !== undefined && hold === undefined) hold = this.#gate.hold(start, end, true);
       }
-    } finally {
       hold?.release();
+      hold = undefined;
+      if (sync) await this.#datasync();
+    } finally {
+      this.#release(hold);
     }
-    if (sync) await this.#datasync();
   }
 
   async resize(length: number): Promise<void> {
@@ -416,27 +481,40 @@ export class FileBlob implements Blob {
     const from = Math.min(physical, this.#size);
     if (!this.#gate.idle && this.#gate.conflicts(from, Infinity, true)) {
       const hold = this.#gate.hold(from, Infinity, true);
+      this.#pending++;
       try {
         await this.#gate.settle(from, Infinity, true, hold);
-        this.#checkOpen();
         this.#truncate(physical);
       } finally {
-        hold.release();
+        this.#release(hold);
       }
     } else this.#truncate(physical);
   }
 
   async sync(): Promise<void> {
     checkSync(this.#closed, this.#where);
-    if (!this.#gate.idle) await this.#gate.settle(0, Infinity, false); // earlier writes
-    await this.#datasync();
+    this.#pending++;
+    try {
+      if (!this.#gate.idle) await this.#gate.settle(0, Infinity, false); // earlier writes
+      await this.#datasync();
+    } finally {
+      this.#release(undefined);
+    }
   }
 
-  async close(): Promise<void> {
-    if (this.#closed) return;
+  /**
+   * Waits for every operation issued before it (they complete or fail on
+   * their own: none is cut short), then closes the file; later calls reject
+   * with `Closed`, and a second close only waits for the first.
+   */
+  close(): Promise<void> {
+    if (this.#closing !== undefined) return this.#closing.then(noop, noop);
     this.#closed = true;
-    await this.#gate.drain(); // reads off the loop still use the file
-    if (this.#syncing > 0) await new Promise<void>((resolve) => this.#drained = resolve);
+    return this.#closing = this.#closeFile();
+  }
+
+  async #closeFile(): Promise<void> {
+    if (this.#pending > 0) await new Promise<void>((resolve) => this.#idle = resolve);
     this.#file.close();
   }
 
@@ -444,14 +522,20 @@ export class FileBlob implements Blob {
     return this.close();
   }
 
-  /** Waits for the loop to turn, then checks the handle is still open. */
-  async #afterTurn(turn: Promise<void>): Promise<void> {
-    await turn;
-    this.#checkOpen();
+  /** Holds `[start, end)` for a read that spans an `await`, counted as in flight until released. */
+  #holdRead(start: number, end: number): Hold {
+    this.#pending++;
+    return this.#gate.hold(start, end, false);
   }
 
-  #checkOpen(): void {
-    if (this.#closed) throw closed(this.#where);
+  /** Ends an operation in flight (releasing its hold): the last one lets a waiting `close` go on. */
+  #release(hold: Hold | undefined): void {
+    hold?.release();
+    if (--this.#pending === 0 && this.#idle !== undefined) {
+      const idle = this.#idle;
+      this.#idle = undefined;
+      idle();
+    }
   }
 
   /** The file ended before the size this handle knows (changed behind its back). */
@@ -562,9 +646,9 @@ export class FileBlob implements Blob {
   }
 
   /**
-   * Reads the rest of `buf` (from `done`) on the pool, holding the range so
-   * no write lands in it meanwhile; returns the filled buffer (the pool may
-   * hand back other memory than `buf`'s when `done` is 0).
+   * Reads the rest of `buf` (from `done`) on the pool; returns the filled
+   * buffer (the pool may hand back other memory than `buf`'s when `done` is
+   * 0). The caller holds the range, so no write lands in it meanwhile.
    */
   async #readCold(
     buf: Uint8Array<ArrayBuffer>,
@@ -573,45 +657,38 @@ export class FileBlob implements Blob {
   ): Promise<Uint8Array<ArrayBuffer>> {
     const pool = this.#pool;
     if (pool === undefined) return buf; // unreachable: #readHot read everything
-    const end = position + buf.length;
-    const hold = this.#gate.hold(position, end, false);
+    const own = done === 0 && buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength;
+    const memory = own ? buf.buffer : new ArrayBuffer(buf.length - done);
+    let result;
     try {
-      const own = done === 0 && buf.byteOffset === 0 && buf.byteLength === buf.buffer.byteLength;
-      const memory = own ? buf.buffer : new ArrayBuffer(buf.length - done);
-      let result;
-      try {
-        result = await pool.read(this.#file.fd!, this.#file.path ?? "", memory, position + done);
-      } catch (cause) {
-        throw this.#error("ReadFailed", cause);
-      }
-      this.#checkOpen();
-      if (result.done < 0) {
-        // The worker could not reach this very file: read it here.
-        const rest = new Uint8Array(result.buffer);
-        this.#readSync(rest, position + done);
-        if (own) return rest;
-        buf.set(rest, done);
-        return buf;
-      }
-      if (done + result.done < buf.length) {
-        throw this.#shortRead(position, done + result.done, buf.length);
-      }
-      if (own) return new Uint8Array(result.buffer);
-      buf.set(new Uint8Array(result.buffer), done);
-      return buf;
-    } finally {
-      hold.release();
+      result = await pool.read(this.#file.fd!, this.#file.path ?? "", memory, position + done);
+    } catch (cause) {
+      throw this.#error("ReadFailed", cause);
     }
+    if (result.done < 0) {
+      // The worker could not reach this very file: read it here.
+      const rest = new Uint8Array(result.buffer);
+      this.#readSync(rest, position + done);
+      if (own) return rest;
+      buf.set(rest, done);
+      return buf;
+    }
+    if (done + result.done < buf.length) {
+      throw this.#shortRead(position, done + result.done, buf.length);
+    }
+    if (own) return new Uint8Array(result.buffer);
+    buf.set(new Uint8Array(result.buffer), done);
+    return buf;
   }
 
   async #datasync(): Promise<void> {
-    this.#syncing++;
+    this.#pending++;
     try {
       await this.#file.datasync();
     } catch (cause) {
       throw this.#error("BlobSyncFailed", cause);
     } finally {
-      if (--this.#syncing === 0) this.#drained?.();
+      this.#release(undefined);
     }
   }
 

@@ -65,9 +65,8 @@ export class RangeGate {
 
   /**
    * Waits until no range held before `hold` (or before now, without one)
-   * conflicts with `[start, end)`; with `writesOnly`, waits for earlier
-   * writes to any range (what `sync` needs), and with neither range nor
-   * `writesOnly`, for everything held (what `close` needs).
+   * conflicts with `[start, end)` (`write`: for writing). With `[0, Infinity)`
+   * for reading, it waits for every earlier write (what `sync` needs).
    */
   async settle(
     start: number,
@@ -83,10 +82,5 @@ export class RangeGate {
       if (h === undefined) return;
       await h.done;
     }
-  }
-
-  /** Waits for every range held now. */
-  async drain(): Promise<void> {
-    while (this.#held.length > 0) await this.#held[this.#held.length - 1]!.done;
   }
 }

@@ -152,8 +152,9 @@ export function runConformance(
     title: string,
     body: (f: Fixture) => Promise<void>,
     skip: string | false = false,
+    timeout?: number,
   ): void => {
-    test(`${name}: ${title}`, { skip }, async () => {
+    test(`${name}: ${title}`, { skip, timeout }, async () => {
       const f = await factory();
       try {
         await body(f);

@@ -13,8 +13,17 @@ import assert from "node:assert/strict";
 import type { Storage } from "../core/types.ts";
 import { assertBytes } from "./assert.ts";
 import { pattern, read } from "./util.ts";
+import { spendTurn } from "../core/_turn.ts";
 
-type It = (title: string, body: (f: { storage: Storage }) => Promise<void>) => void;
+type It = (
+  title: string,
+  body: (f: { storage: Storage }) => Promise<void>,
+  skip?: string | false,
+  timeout?: number,
+) => void;
+
+/** The limit of tests that move megabytes: the slowest fixture (3-byte port calls), a busy machine. */
+const LONG = 120_000;
 
 const MIB = 1 << 20;
 
@@ -27,6 +36,18 @@ function concatAll(chunks: Uint8Array[]): Uint8Array {
     at += c.length;
   }
   return out;
+}
+
+/**
+ * Spends the event-loop budget every driver shares (`core/_turn.ts`), as a
+ * busy program does: the calls made next wait for the loop to turn before
+ * they do anything.
+ */
+function spendBudget(): void {
+  spendTurn(1 << 20); // starts the clock if a turn just happened
+  const until = performance.now() + 10;
+  while (performance.now() < until) { /* synchronous work */ }
+  assert.ok(spendTurn(1 << 20) !== undefined, "the budget is spent");
 }
 
 /** Resolves on the next macrotask. */
@@ -104,6 +125,31 @@ export function ioConformance(it: It): void {
     await blob.close();
   });
 
+  it(
+    "concurrency: a read in several chunks never sees a write issued after it",
+    async ({ storage }) => {
+      const { blob } = await storage.open("p", "chunks");
+      const size = 64 * 16384;
+      const old = pattern(size, 22);
+      await blob.writeAt(0, old);
+      // Reads before the race: a handle that times its reads (fs/_file_blob.ts)
+      // and finds them slow sends the ones that follow off the loop, chunk by chunk.
+      for (let i = 0; i < 4; i++) await read(blob, (40 + i) * 16384, 16384);
+      for (let i = 0; i < 8; i++) {
+        const at = i * 16384;
+        const target = [new Uint8Array(8192), new Uint8Array(8192)];
+        const reading = blob.readAtBuf(at, 16384, target);
+        const writing = blob.writeAt(at, pattern(16384, 100 + i)); // issued after the read
+        await Promise.all([reading, writing]);
+        assertBytes(target[0]!, old.subarray(at, at + 8192), `try ${i}: chunk 0`);
+        assertBytes(target[1]!, old.subarray(at + 8192, at + 16384), `try ${i}: chunk 1`);
+      }
+      await blob.close();
+    },
+    false,
+    LONG,
+  );
+
   it("concurrency: writes to overlapping ranges land in call order", async ({ storage }) => {
     const { blob } = await storage.open("p", "order");
     const big = pattern(2 * MIB + 5, 6);
@@ -132,22 +178,97 @@ export function ioConformance(it: It): void {
     await again.close();
   });
 
-  it("concurrency: close waits for reads and writes in flight", async ({ storage }) => {
-    const { blob } = await storage.open("p", "close");
-    const data = pattern(2 * MIB, 9);
-    await blob.writeAt(0, data);
-    const reads = [read(blob, 0, 2 * MIB), read(blob, 4096, 4096)];
-    const closing = blob.close();
-    const settled = await Promise.allSettled(reads);
-    await closing;
-    for (const [i, r] of settled.entries()) {
-      // Each read either finished with the right bytes or was refused as Closed: never garbage.
-      if (r.status === "fulfilled") {
-        assertBytes(r.value, i === 0 ? data : data.subarray(4096, 8192), `read ${i}`);
-      } else assert.equal((r.reason as { code?: string }).code, "Closed");
-    }
-    await assert.rejects(blob.readAt(0, 1), { code: "Closed" });
-  });
+  it(
+    "close: a large write issued just before close lands whole",
+    async ({ storage }) => {
+      const data = pattern(4 * MIB, 9);
+      const more = pattern(MIB, 19);
+      for (const busy of [false, true]) {
+        const name = `close-write-${busy}`;
+        const { blob } = await storage.open("p", name);
+        // Issued at once, close last: none of them may be cut short by the close.
+        // Busy: they all wait for the loop to turn first; not busy: the large
+        // write runs in pieces until the budget runs out, if it does.
+        if (busy) spendBudget();
+        const write = blob.writeAt(0, data);
+        const synced = blob.sync(); // makes it durable where close drops unsynced changes
+        const tail = blob.writeAt(4 * MIB, more, { sync: true });
+        const closing = blob.close();
+        const settled = await Promise.allSettled([write, synced, tail, closing]);
+        settled.forEach((r, i) => {
+          if (r.status === "rejected") assert.fail(`busy ${busy}: call ${i} rejected: ${r.reason}`);
+        });
+        const again = await storage.open("p", name);
+        assert.equal(again.size, 5 * MIB);
+        assertBytes(await read(again.blob, 0, 4 * MIB), data, `busy ${busy}: the write`);
+        assertBytes(await read(again.blob, 4 * MIB, MIB), more, `busy ${busy}: the sync write`);
+        await again.blob.close();
+      }
+    },
+    false,
+    LONG,
+  );
+
+  it(
+    "close: reads, resizes and syncs issued before close complete; later calls get Closed",
+    async ({ storage }) => {
+      const { blob } = await storage.open("p", "close-ops");
+      const old = pattern(2 * MIB, 20);
+      const next = pattern(2 * MIB, 21);
+      await blob.writeAt(0, old);
+      spendBudget(); // every call below waits for the loop to turn, the write first
+      const write = blob.writeAt(0, next);
+      const whole = read(blob, 0, 2 * MIB);
+      const target = [new Uint8Array(8192), new Uint8Array(8192)];
+      const chunks = blob.readAtBuf(MIB - 5, 16384, target);
+      const shrink = blob.resize(MIB + 7);
+      const after = read(blob, MIB - 100, 107);
+      const synced = blob.sync();
+      const closing = blob.close();
+      const where = { code: "Closed", partition: "p" };
+      await assert.rejects(blob.readAt(0, 1), where);
+      await assert.rejects(blob.readAtBuf(0, 1, new Uint8Array(1)), where);
+      await assert.rejects(blob.writeAt(0, new Uint8Array(1)), where);
+      await assert.rejects(blob.resize(0), where);
+      await assert.rejects(blob.sync(), where);
+      const settled = await Promise.allSettled([write, whole, chunks, shrink, after, synced]);
+      settled.forEach((r, i) => {
+        if (r.status === "rejected") assert.fail(`call ${i} rejected: ${r.reason}`);
+      });
+      assertBytes(await whole, next, "the read behind the write");
+      assertBytes(target[0]!, next.subarray(MIB - 5, MIB - 5 + 8192), "readAtBuf chunk 0");
+      assertBytes(target[1]!, next.subarray(MIB - 5 + 8192, MIB - 5 + 16384), "readAtBuf chunk 1");
+      assertBytes(await after, next.subarray(MIB - 100, MIB + 7), "the read after resize");
+      await closing;
+      await blob.close(); // a second close is a no-op
+      await assert.rejects(blob.readAt(0, 1), where);
+      const { blob: again, size } = await storage.open("p", "close-ops");
+      assert.equal(size, MIB + 7);
+      assertBytes(await read(again, 0, size), next.subarray(0, size), "after reopening");
+      await again.close();
+    },
+    false,
+    LONG,
+  );
+
+  it(
+    "close: reads in flight when close is called return their bytes",
+    async ({ storage }) => {
+      const { blob } = await storage.open("p", "close");
+      const data = pattern(2 * MIB, 9);
+      await blob.writeAt(0, data);
+      const reads = [read(blob, 0, 2 * MIB), read(blob, 4096, 4096)];
+      const closing = blob.close();
+      const again = blob.close(); // while the first is under way: no-op too
+      assertBytes(await reads[0]!, data, "read 0");
+      assertBytes(await reads[1]!, data.subarray(4096, 8192), "read 1");
+      await closing;
+      await again;
+      await assert.rejects(blob.readAt(0, 1), { code: "Closed" });
+    },
+    false,
+    LONG,
+  );
 
   it("writes: vectored writes of large and empty chunks, in one piece and in many", async ({ storage }) => {
     const { blob } = await storage.open("p", "vectored");

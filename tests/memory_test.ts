@@ -4,7 +4,8 @@ import { MemoryStorage } from "../drivers/memory.ts";
 import { createStorage } from "../drivers/select.ts";
 import { createHeader, encodeHeader } from "../core/header.ts";
 import { assertBytes, rejectsCode, runConformance } from "./conformance.ts";
-import { enc } from "./util.ts";
+import { enc, read } from "./util.ts";
+import { spendTurn } from "../core/_turn.ts";
 
 runConformance("MemoryStorage", () => {
   const storage = new MemoryStorage();
@@ -196,4 +197,34 @@ test("createStorage: layout reaches MemoryStorage", async () => {
   assertBytes(storage.readRaw("p", "b")!, createHeader("v1", 0));
   assert.equal((createStorage({ driver: "memory" }) as MemoryStorage).layout, "v0");
   assert.throws(() => createStorage({ driver: "memory", layout: "v2" as never }), RangeError);
+});
+
+test("MemoryStorage: crash closes at once, also calls waiting for the loop and a close waiting for them", async () => {
+  const storage = new MemoryStorage();
+  const { blob } = await storage.open("p", "b");
+  await blob.writeAt(0, enc("synced"), { sync: true });
+  // Spend the event-loop budget (core/_turn.ts): the calls below wait for a macrotask.
+  spendTurn(1 << 20); // starts the clock
+  const until = performance.now() + 10;
+  while (performance.now() < until) { /* synchronous work */ }
+  assert.ok(spendTurn(1 << 20) !== undefined, "the budget is spent");
+  const waiting = [
+    blob.writeAt(0, enc("lost")),
+    blob.readAt(0, 6),
+    blob.resize(2),
+    blob.sync(),
+  ];
+  const closing = blob.close(); // waits for them...
+  storage.crash(); // ...but a crash closes the handle at once: they reject
+  for (const [i, r] of (await Promise.allSettled(waiting)).entries()) {
+    assert.equal(r.status, "rejected", `call ${i} ran after the crash`);
+    assert.equal((r as PromiseRejectedResult).reason.code, "Closed", `call ${i}`);
+  }
+  await closing;
+  await blob.close();
+  await rejectsCode(blob.readAt(0, 1), "Closed");
+  const again = await storage.open("p", "b");
+  assert.equal(again.size, 6);
+  assert.deepEqual(await read(again.blob, 0, 6), enc("synced"));
+  await again.blob.close();
 });
