@@ -33,11 +33,16 @@
  *   or its equivalent on open, see the port), so an entry swapped for a link
  *   by another process between check and use is not caught there.
  * - One process per directory: the first operation takes the port's `lock`
- *   on the root (`fs/_dir_lock.ts`: `.blobrt-lock`, a pid and start-time
- *   record, plus `flock` where the runtime has it) and holds it until the
- *   process exits; while another live process holds it, every operation
- *   rejects with `StorageLocked`. A `scan` or `remove` before the root exists
- *   takes no lock and touches nothing.
+ *   on the root (`fs/_dir_lock.ts`: a `flock` on the directory itself where
+ *   the runtime has one, plus the `.blobrt-lock` record) and holds its share
+ *   until `close()` or the process exits; while another live process holds
+ *   it, every operation rejects with `StorageLocked`, and so does one issued
+ *   after the lock stopped covering the root (the directory replaced; on
+ *   Node, the record removed or replaced). A `scan` or `remove` before the
+ *   root exists takes no lock and touches nothing.
+ * - `close()` runs after the operations issued before it, closes every handle
+ *   the storage opened and gives back its share of the lock; later calls
+ *   reject with `Closed`.
  * - Reads and writes use the port's synchronous positional calls: one handle
  *   can serve many concurrent callers and no two of its operations interleave.
  *   `sync` runs off the event loop; `close` waits for syncs in flight.
