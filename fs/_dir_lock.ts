@@ -276,12 +276,16 @@ function peek(path: string): Owner | undefined {
 async function claimRecord(path: string): Promise<Held["record"]> {
   const me = self(true);
   for (let round = 0; round < 50; round++) {
-    const fd = openRecord(path, "create")!;
+    // A file this round created holds no record yet: nothing to wait for.
+    const made = openRecord(path, "exclusive");
+    const fd = made ?? openRecord(path, "create")!;
     let kept = false;
     try {
-      const owner = await settledOwner(fd);
-      const state = ownerState(owner, me, { held: true });
-      if (state !== "dead") throw locked(path, owner, state);
+      if (made === undefined) {
+        const owner = await settledOwner(fd);
+        const state = ownerState(owner, me, { held: true });
+        if (state !== "dead") throw locked(path, owner, state);
+      }
       fs.ftruncateSync(fd, 0);
       fs.writeSync(fd, format(me), 0);
       // A Node process may have replaced a stale file before our flock.
