@@ -166,7 +166,7 @@ function verify(lock: Held, directory: string): void {
   if (lock.flock) return;
   const file = statOr(() => fs.lstatSync(lock.path, { bigint: true }));
   if (file?.dev !== lock.record.dev || file.ino !== lock.record.ino) {
-    const other = statOr(() => parse(fs.readFileSync(lock.path, "utf8")));
+    const other = peek(lock.path); // never a blocking read: it may be a FIFO now
     throw portError(
       LOCKED,
       `the lock file was removed or replaced by another process` +

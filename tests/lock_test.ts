@@ -406,6 +406,8 @@ if (noChild) {
             assert.equal(await holder.ask("open"), "ok");
             fs.rmSync(join(dir, LOCK));
             assert.equal(await holder.ask("open"), "StorageLocked", "removed");
+            execFileSync("mkfifo", [join(dir, LOCK)]);
+            assert.equal(await holder.ask("open"), "StorageLocked", "a FIFO now: no hang");
           } finally {
             await holder.kill();
           }
