@@ -37,6 +37,12 @@
  *   scan(partition: string) {
  *     return this.inner.scan(`x-${partition}`);
  *   }
+ *   close() {
+ *     return this.inner.close();
+ *   }
+ *   [Symbol.asyncDispose]() {
+ *     return this.close();
+ *   }
  * }
  * const inner = new MemoryStorage();
  * await using _ = await new Renamed(inner).open("p", "b");
@@ -94,6 +100,7 @@ export {
 export { checkSeed, SeededRandom } from "./core/random.ts";
 export { DEFAULT_READ_DEPTH, FileStorage, type FileStorageOptions } from "./fs/file_storage.ts";
 export {
+  type DirectoryLock,
   type DirEntry,
   errorCode,
   type FilePort,

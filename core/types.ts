@@ -558,9 +558,17 @@ export interface Blob extends AsyncDisposable {
  *   other code (and `FaultyStorage` injects its faults as `Io`).
  *
  * A filesystem storage locks its directory against other processes at its
- * first operation and holds the lock until the process exits: while another
- * live process holds it, every method rejects with `StorageLocked`. Storages
- * in one process share the lock.
+ * first operation and holds the lock until {@linkcode Storage.close} or the
+ * process exits: while another live process holds it, every method rejects
+ * with `StorageLocked`. Storages in one process share the lock.
+ *
+ * `close()` and `Symbol.asyncDispose` are required members: code that is
+ * handed a `Storage` (a supervisor, `await using`, a test) must be able to
+ * close every handle and release the directory, whatever the driver. A
+ * `Storage` of your own that has nothing to release needs only
+ * `async close() {}` and `[Symbol.asyncDispose]() { return this.close(); }`;
+ * the wrappers still accept, at run time, an inner storage written before
+ * `close` existed (they close their own handles and skip the inner call).
  *
  * @example
  * ```ts
@@ -581,7 +589,7 @@ export interface Blob extends AsyncDisposable {
  * assert.equal(await blobCount(storage, "p"), 1);
  * ```
  */
-export interface Storage {
+export interface Storage extends AsyncDisposable {
   /**
    * Opens a blob, creating it (and its partition) if missing. A new blob, a
    * file shorter than 8 bytes, or one that is recognisably a torn V1 creation
@@ -692,4 +700,28 @@ export interface Storage {
    * `PartitionCorrupt`, `Io`.
    */
   scan(partition: string): Promise<Uint8Array<ArrayBuffer>[]>;
+  /**
+   * Closes the storage: operations issued before it complete, then every
+   * handle it opened is closed (their later calls reject with `Closed`) and
+   * a filesystem storage gives back its share of the directory lock, so
+   * another process can take the directory once no storage of this process
+   * holds it. Later `open`, `remove` and `scan` reject with `Closed`; a
+   * second `close` resolves like the first. `await using` calls it through
+   * `Symbol.asyncDispose`.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@blobrt/storage";
+   * import assert from "node:assert/strict";
+   *
+   * const storage = new MemoryStorage();
+   * const { blob } = await storage.open("p", "b");
+   * await storage.close();
+   * await assert.rejects(blob.readAt(0, 0), { code: "Closed", partition: "p", blob: "62" });
+   * await assert.rejects(storage.open("p", "b"), { code: "Closed" });
+   * ```
+   *
+   * @returns A promise that resolves once every handle is closed and the lock released.
+   */
+  close(): Promise<void>;
 }

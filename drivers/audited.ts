@@ -124,6 +124,7 @@ import type { Blob, BlobName, OpenedBlob, OpenOptions, Storage } from "../core/t
 import type { ReadTarget, WriteData, WriteOptions } from "../core/types.ts";
 import { DEFAULT_BLOB_VERSION } from "../core/types.ts";
 import { openedBlob } from "../core/opened.ts";
+import { closeInner } from "../core/_close.ts";
 
 /** Bytes of the chain state (a SHA-256 digest). */
 const STATE_SIZE = 32;
@@ -410,6 +411,40 @@ export class AuditedStorage implements Storage {
     checkPartitionType(partition);
     fold(this.#auditor, record(SCAN, field(wtf8(partition)), 0));
     return await this.#inner.scan(partition);
+  }
+
+  /**
+   * Closes the inner storage (and with it every handle opened through this
+   * wrapper). Not recorded.
+   *
+   * @example
+   * ```ts
+   * import { AuditedStorage, Auditor } from "@blobrt/storage/audited";
+   * import { MemoryStorage } from "@blobrt/storage/memory";
+   * import assert from "node:assert/strict";
+   *
+   * const auditor = new Auditor();
+   * const storage = new AuditedStorage(new MemoryStorage(), auditor);
+   * const { blob } = await storage.open("p", "b");
+   * const state = auditor.state();
+   * await storage.close();
+   * assert.equal(auditor.state(), state);
+   * await assert.rejects(blob.sync(), { code: "Closed" });
+   * ```
+   *
+   * @returns A promise that resolves once the inner storage is closed.
+   */
+  close(): Promise<void> {
+    return closeInner(this.#inner);
+  }
+
+  /**
+   * Same as {@linkcode AuditedStorage.close}, for `await using`.
+   *
+   * @returns The promise of `close()`.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
   }
 }
 

@@ -88,6 +88,7 @@ import { StorageError } from "../core/errors.ts";
 import { toHex, validatePartitionName } from "../core/names.ts";
 import { openedBlob } from "../core/opened.ts";
 import { Serial } from "../core/_serial.ts";
+import { closeInner } from "../core/_close.ts";
 import type { BlobName, OpenedBlob, OpenOptions, Storage } from "../core/types.ts";
 import { FaultyBlob } from "./_faulty_blob.ts";
 import { Core, type Generation, injected, replay } from "./_faulty_state.ts";
@@ -136,6 +137,8 @@ export class FaultyStorage implements Storage {
   #serial = new Serial();
   /** Bumped by each crash: storage calls made before it reject with `Closed`. */
   #epoch = 0;
+  /** Set by `close()`: later calls reject with `Closed`. */
+  #closing: Promise<void> | undefined;
 
   /**
    * Wraps `inner`.
@@ -165,6 +168,7 @@ export class FaultyStorage implements Storage {
   async open(partition: string, name: BlobName, options?: OpenOptions): Promise<OpenedBlob> {
     const bytes = checkOpenArgs(partition, name, options).name;
     const hex = toHex(bytes);
+    this.#checkOpen(partition, hex);
     const fail = this.#core.rng.chance(this.#core.rates.open);
     const epoch = this.#epoch;
     return await this.#serial.run(async () => {
@@ -198,6 +202,7 @@ export class FaultyStorage implements Storage {
   async remove(partition: string, name?: BlobName): Promise<void> {
     const bytes = checkRemoveArgs(partition, name);
     const hex = bytes === undefined ? undefined : toHex(bytes);
+    this.#checkOpen(partition, hex);
     const fail = this.#core.rng.chance(this.#core.rates.remove);
     const epoch = this.#epoch;
     await this.#serial.run(async () => {
@@ -216,6 +221,7 @@ export class FaultyStorage implements Storage {
    */
   async scan(partition: string): Promise<Uint8Array<ArrayBuffer>[]> {
     validatePartitionName(partition);
+    this.#checkOpen(partition, undefined);
     const fail = this.#core.rng.chance(this.#core.rates.scan);
     const epoch = this.#epoch;
     return await this.#serial.run(async () => {
@@ -270,6 +276,45 @@ export class FaultyStorage implements Storage {
       await innerDone;
       await replay(target, plans);
     });
+  }
+
+  /**
+   * Closes every handle of this storage (what they did not sync is
+   * forgotten, as their own `close` forgets it), then the inner storage;
+   * operations issued before run first, later ones reject with `Closed`.
+   *
+   * @example
+   * ```ts
+   * import { FaultyStorage } from "@blobrt/storage/faulty";
+   * import { MemoryStorage } from "@blobrt/storage/memory";
+   * import assert from "node:assert/strict";
+   *
+   * const storage = new FaultyStorage(new MemoryStorage(), { seed: 1 });
+   * const { blob } = await storage.open("p", "b");
+   * await storage.close();
+   * await assert.rejects(blob.sync(), { code: "Closed" });
+   * ```
+   *
+   * @returns A promise that resolves once the handles and the inner storage are closed.
+   */
+  close(): Promise<void> {
+    return this.#closing ??= this.#serial.run(async () => {
+      await Promise.all([...this.#core.handles].map((h) => (h as FaultyBlob).close()));
+      await closeInner(this.#inner);
+    });
+  }
+
+  /**
+   * Same as {@linkcode FaultyStorage.close}, for `await using`.
+   *
+   * @returns The promise of `close()`.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #checkOpen(partition: string, blob: string | undefined): void {
+    if (this.#closing !== undefined) throw new StorageError("Closed", { partition, blob });
   }
 
   #checkEpoch(epoch: number): void {

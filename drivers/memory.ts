@@ -161,6 +161,8 @@ export class MemoryStorage implements Storage {
   #partitions = new Map<string, Map<string, Bytes>>();
   #handles = new Set<MemoryBlob>();
   readonly #layout: BlobLayout;
+  /** Set by `close()`: later operations reject with `Closed`. */
+  #closed = false;
 
   /**
    * Creates an empty storage.
@@ -201,6 +203,7 @@ export class MemoryStorage implements Storage {
   async open(partition: string, name: BlobName, options?: OpenOptions): Promise<OpenedBlob> {
     const { name: bytes, versions } = checkOpenArgs(partition, name, options);
     const hex = toHex(bytes);
+    this.#checkOpen(partition, hex);
     let files = this.#partitions.get(partition);
     if (files === undefined) this.#partitions.set(partition, files = new Map());
     let file = files.get(hex);
@@ -229,6 +232,7 @@ export class MemoryStorage implements Storage {
   async remove(partition: string, name?: BlobName): Promise<void> {
     const bytes = checkRemoveArgs(partition, name);
     const hex = bytes === undefined ? undefined : toHex(bytes);
+    this.#checkOpen(partition, hex);
     const files = this.#partitions.get(partition);
     if (files === undefined) throw new StorageError("PartitionMissing", { partition, blob: hex });
     if (hex === undefined) {
@@ -246,10 +250,50 @@ export class MemoryStorage implements Storage {
    */
   async scan(partition: string): Promise<Uint8Array<ArrayBuffer>[]> {
     validatePartitionName(partition);
+    this.#checkOpen(partition, undefined);
     const files = this.#partitions.get(partition);
     if (files === undefined) throw new StorageError("PartitionMissing", { partition });
     // Lowercase hex sorts in the same order as the bytes it encodes.
     return [...files.keys()].sort().map((hex) => fromHex(hex)!);
+  }
+
+  /**
+   * Closes every open handle (dropping what they did not sync, as their own
+   * `close` does); later `open`, `remove` and `scan` reject with `Closed`.
+   * The blobs stay in memory: {@linkcode MemoryStorage.readRaw} still reads
+   * them.
+   *
+   * @example
+   * ```ts
+   * import { MemoryStorage } from "@blobrt/storage/memory";
+   * import assert from "node:assert/strict";
+   *
+   * const storage = new MemoryStorage();
+   * const { blob } = await storage.open("p", "b");
+   * await blob.writeAt(0, new Uint8Array([7]), { sync: true });
+   * await storage.close();
+   * await assert.rejects(blob.readAt(0, 1), { code: "Closed" });
+   * assert.deepEqual(storage.readRaw("p", "b")?.subarray(8), new Uint8Array([7]));
+   * ```
+   *
+   * @returns A promise that resolves once every handle is closed.
+   */
+  async close(): Promise<void> {
+    this.#closed = true;
+    await Promise.all([...this.#handles].map((blob) => blob.close()));
+  }
+
+  /**
+   * Same as {@linkcode MemoryStorage.close}, for `await using`.
+   *
+   * @returns The promise of `close()`.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  #checkOpen(partition: string, blob: string | undefined): void {
+    if (this.#closed) throw new StorageError("Closed", { partition, blob });
   }
 
   /**

@@ -75,6 +75,7 @@ import { blobNameBytes, toHex } from "../core/names.ts";
 import type { Blob, BlobName, OpenedBlob, OpenOptions, Storage } from "../core/types.ts";
 import type { ReadTarget, WriteData, WriteOptions } from "../core/types.ts";
 import { openedBlob } from "../core/opened.ts";
+import { closeInner } from "../core/_close.ts";
 
 /** The name of the meter {@linkcode MeteredStorage} takes from the global provider. */
 const METER_NAME = "@blobrt/storage";
@@ -274,6 +275,8 @@ function createInstruments(meter: Meter): Instruments {
 export class MeteredStorage implements Storage {
   readonly #inner: Storage;
   readonly #instruments: Instruments;
+  /** The handles open now, for `close`. */
+  readonly #handles = new Set<MeteredBlob>();
 
   /**
    * Wraps `inner`, creating the seven instruments on `options.meter` or, by
@@ -306,7 +309,7 @@ export class MeteredStorage implements Storage {
     const opened = await this.#inner.open(partition, name, options);
     // The name is valid (the wrapped storage opened it); built once per handle.
     const where = { partition, blob: toHex(blobNameBytes(name)) };
-    const blob = new MeteredBlob(opened.blob, this.#instruments, where);
+    const blob = new MeteredBlob(opened.blob, this.#instruments, where, this.#handles);
     this.#instruments.openBlobs.add(1);
     return openedBlob(blob, opened.size, opened.version);
   }
@@ -332,6 +335,38 @@ export class MeteredStorage implements Storage {
   async scan(partition: string): Promise<Uint8Array<ArrayBuffer>[]> {
     return await this.#inner.scan(partition);
   }
+
+  /**
+   * Closes every handle opened through this wrapper (`runtime_open_blobs`
+   * goes down by each), then the wrapped storage.
+   *
+   * @example
+   * ```ts
+   * import { MeteredStorage } from "@blobrt/storage/metered";
+   * import { MemoryStorage } from "@blobrt/storage/memory";
+   * import assert from "node:assert/strict";
+   *
+   * const storage = new MeteredStorage(new MemoryStorage());
+   * const { blob } = await storage.open("p", "b");
+   * await storage.close();
+   * await assert.rejects(blob.sync(), { code: "Closed" });
+   * ```
+   *
+   * @returns A promise that resolves once the handles and the wrapped storage are closed.
+   */
+  async close(): Promise<void> {
+    await Promise.all([...this.#handles].map((blob) => blob.close()));
+    await closeInner(this.#inner);
+  }
+
+  /**
+   * Same as {@linkcode MeteredStorage.close}, for `await using`.
+   *
+   * @returns The promise of `close()`.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
 }
 
 /**
@@ -347,15 +382,19 @@ class MeteredBlob implements Blob {
   /** What this handle's own `Closed` and `OffsetOverflow` errors carry, as the drivers' do. */
   readonly #where: { readonly partition: string; readonly blob: string };
   #closed = false;
+  readonly #handles: Set<MeteredBlob>;
 
   constructor(
     inner: Blob,
     instruments: Instruments,
     where: { readonly partition: string; readonly blob: string },
+    handles: Set<MeteredBlob>,
   ) {
     this.#inner = inner;
     this.#m = instruments;
     this.#where = where;
+    this.#handles = handles;
+    handles.add(this);
   }
 
   readAt(offset: number, length: number): Promise<IoBufsMut> {
@@ -425,6 +464,7 @@ class MeteredBlob implements Blob {
   async close(): Promise<void> {
     if (!this.#closed) {
       this.#closed = true;
+      this.#handles.delete(this);
       this.#m.openBlobs.add(-1);
     }
     // Every close reaches the wrapped blob, which treats a second one as a no-op.

@@ -1,256 +1,354 @@
 /**
  * One process per storage directory: the lock a filesystem storage takes at
- * its first operation and holds until the process exits.
+ * its first operation and holds until `storage.close()` or the process exits.
  *
- * The lock is the file `.blobrt-lock` in the storage directory (commonware
- * never lists the root, and no partition name can start with a dot). It holds
- * the owner's `pid` and the kernel's start time of that process, so staleness
- * is provable: a pid that is gone, a zombie, or a pid reused by a process that
- * started at another time does not hold the lock.
+ * - **Deno and Bun: an exclusive `flock` on the directory itself**, through
+ *   its own descriptor (`flock` through FFI where the runtime has it: Bun, or
+ *   Deno with `--allow-ffi`; otherwise Deno's `FsFile.tryLock` on the
+ *   directory, which needs no permission beyond reading it). The kernel drops
+ *   it when the process dies, SIGKILL included, and no file can be removed,
+ *   renamed or replaced to get around it: the lock is on the directory's
+ *   inode, not on a name in it.
+ * - **Every owner writes a record** in `.blobrt-lock` (`fs/_lock_owner.ts`:
+ *   pid, start time, PID namespace, boot id, and whether it holds the
+ *   `flock`), opened without following a link and without blocking; a FIFO,
+ *   link or anything but a regular file there is refused (`StorageLocked`,
+ *   saying what is there). The record names the holder in errors and is what
+ *   Node decides by.
+ * - **Node has no `flock`**: its lock is the record alone, created with
+ *   `O_EXCL`. A record whose owner is provably dead (gone, a zombie, a reused
+ *   pid, an earlier boot) is removed and the creation retried. Node also reads
+ *   `/proc/locks`, so a Deno or Bun holder keeps it out even when the record
+ *   was removed. What Node cannot do: prove dead a process of **another PID
+ *   namespace** (another container sharing the volume), whose pid means
+ *   nothing here. Such a record is never broken: the directory stays
+ *   `StorageLocked`, with a message saying to delete `.blobrt-lock` once no
+ *   process uses the directory (Deno and Bun, holding the `flock`, break a
+ *   stale record of another Deno or Bun process by themselves). And a Node
+ *   holder checks, at each `open`, `remove` and `scan`, that its record is
+ *   still the file at `.blobrt-lock` (same device and inode); if another
+ *   process removed or replaced it, that operation is refused
+ *   (`StorageLocked`): the holder stops creating and removing, although
+ *   handles it already has keep working.
+ * - **In one process**, storages on the same directory share the lock, by the
+ *   directory's device and inode (whatever path reached it: a symbolic link,
+ *   a bind mount). Each storage holds a share until its `close()`; the last
+ *   share closes the lock and deletes the record. A clean exit deletes the
+ *   records the process still holds.
+ * - Every holder checks, at each `open`, `remove` and `scan`, that its path
+ *   still reaches the locked directory; a directory renamed away and replaced
+ *   is refused (`StorageLocked`).
  *
- * - Where the runtime can `flock` (Deno's `FsFile.tryLock`, needing no
- *   permission beyond the file; `flock` through `bun:ffi` on Bun), the owner
- *   also holds an exclusive `flock` on the file, which the kernel drops when
- *   the process dies (SIGKILL included). Holding it proves every earlier
- *   flock owner dead, so a stale record is simply overwritten.
- * - Without `flock` (Node), the file is created with `O_EXCL`; a record whose
- *   owner is provably dead is removed (after re-reading it unchanged) and the
- *   creation retried.
- *
- * Both kinds of process exclude each other: each reads the other's record.
- * What is left: two Node processes breaking the same stale record at the same
- * instant can both win (the re-read narrows that to microseconds); a lock on a
- * network filesystem shared by two hosts is not detected.
+ * What is left: two Node processes breaking the same stale record at the
+ * same instant can both win (a re-read narrows that to microseconds); a lock
+ * on a network filesystem shared by two hosts is not detected.
  *
  * @module
  */
 
 import * as fs from "node:fs";
 import process from "node:process";
-import { errorCode, LOCKED, portError } from "./port.ts";
+import { type DirectoryLock, errorCode, LOCKED, portError } from "./port.ts";
 import { loadLibc } from "./_libc.ts";
+import {
+  flockListed,
+  format,
+  locked,
+  openRecord,
+  type Owner,
+  ownerState,
+  parse,
+  readRecord,
+  self,
+  settledOwner,
+} from "./_lock_owner.ts";
 
 /** The lock file's name inside a storage directory. */
 export const LOCK_FILE = ".blobrt-lock";
 
-interface Owner {
-  pid: number;
-  start: string;
+/** What a storage holds: a share of its process's lock on a directory. */
+export type LockShare = DirectoryLock;
+
+/** A lock this process holds on one directory. */
+interface Held {
+  /** The directory's descriptor: its identity, and the `flock` where there is one. */
+  readonly dirFd: number;
+  readonly dev: bigint;
+  readonly ino: bigint;
+  /** Deno's handle holding the `flock`, where there is no FFI. */
+  readonly denoDir?: { close(): void };
+  /** The record's descriptor, device and inode. */
+  readonly record: { fd: number; dev: bigint; ino: bigint };
+  readonly flock: boolean;
+  readonly path: string;
 }
 
-interface DenoLock {
-  open(
-    path: string,
-    o: { read: boolean; write: boolean },
-  ): Promise<{ tryLock(exclusive: boolean): Promise<boolean>; close(): void }>;
+interface Entry {
+  taking: Promise<Held>;
+  shares: number;
 }
 
-/** Locks taken (or being taken) by this process, by real path; shared by every copy of blobrt. */
-const held: Map<string, Promise<void>> = ((globalThis as Record<symbol, unknown>)[
-  Symbol.for("@blobrt/storage.directoryLocks")
-] ??= new Map()) as Map<string, Promise<void>>;
+/** Locks taken (or being taken) by this process, by `dev:ino`; shared by every copy of blobrt. */
+const held: Map<string, Entry> = ((globalThis as Record<symbol, unknown>)[
+  Symbol.for("@blobrt/storage.directoryLocks.v2")
+] ??= new Map()) as Map<string, Entry>;
 
-/** Keeps what holds a flock reachable for the life of the process. */
-const keep: unknown[] = [];
+interface DenoDirLock {
+  open(path: string, o: { read: boolean }): Promise<DenoDir>;
+}
+interface DenoDir {
+  statSync(): { dev: number; ino: number | null };
+  tryLock(exclusive: boolean): Promise<boolean>;
+  close(): void;
+}
+
+const { O_RDONLY, O_DIRECTORY, O_NONBLOCK } = fs.constants;
 
 /**
- * Takes this process's lock on `directory`, which must exist. Resolves at once
- * when this process already holds it; rejects with an error of code
- * {@linkcode LOCKED} naming the holder when another live process does.
+ * Takes (a share of) this process's lock on `directory`, which must exist.
+ * Resolves at once when this process already holds it; rejects with an error
+ * of code {@linkcode LOCKED} naming the holder when another process does.
  */
-export async function lockDirectory(directory: string): Promise<void> {
-  const real = await fs.promises.realpath(directory);
-  const pending = held.get(real);
-  if (pending !== undefined) return pending;
-  const taking = acquire(`${real}/${LOCK_FILE}`);
-  held.set(real, taking);
-  taking.catch(() => held.delete(real));
-  return taking;
+export async function lockDirectory(directory: string): Promise<LockShare> {
+  const libc = await loadLibc();
+  const dirFd = fs.openSync(directory, O_RDONLY | (O_DIRECTORY ?? 0) | (O_NONBLOCK ?? 0));
+  let st;
+  try {
+    st = fs.fstatSync(dirFd, { bigint: true });
+  } catch (err) {
+    fs.closeSync(dirFd);
+    throw err;
+  }
+  const key = `${st.dev}:${st.ino}`;
+  let entry = held.get(key);
+  if (entry !== undefined) {
+    fs.closeSync(dirFd);
+  } else {
+    const taking = acquire(directory, dirFd, st.dev, st.ino, libc?.flockExclusive);
+    held.set(key, entry = { taking, shares: 0 });
+    taking.catch(() => {
+      if (held.get(key)?.taking === taking) held.delete(key);
+    });
+  }
+  entry.shares++; // counted before any await, so a release meanwhile cannot reach 0
+  let lock: Held;
+  try {
+    lock = await entry.taking;
+  } catch (err) {
+    entry.shares--;
+    throw err;
+  }
+  return share(key, entry, lock, directory);
 }
 
-const O_NOFOLLOW = fs.constants.O_NOFOLLOW ?? 0;
+function share(key: string, entry: Entry, lock: Held, directory: string): LockShare {
+  let released = false;
+  return {
+    check: () => {
+      if (!released) verify(lock, directory);
+    },
+    release: () => {
+      if (released) return;
+      released = true;
+      if (--entry.shares > 0) return;
+      held.delete(key);
+      release(lock);
+    },
+  };
+}
 
-async function acquire(path: string): Promise<void> {
-  const me: Owner = { pid: process.pid, start: startTime(process.pid) ?? "" };
-  const record = `${me.pid} ${me.start}\n`;
-  const flock = await flocker();
-  for (let round = 0; round < 50; round++) {
-    if (flock === undefined) {
-      // No flock here: the record is the lock. Create it, or prove its owner dead and retry.
-      const fd = create(path, true);
-      if (fd !== undefined) {
-        fs.writeSync(fd, record, 0);
-        keep.push(fd);
-        return;
+/** Throws when `directory` is no longer the locked directory, or the Node record not ours. */
+function verify(lock: Held, directory: string): void {
+  const dir = statOr(() => fs.statSync(directory, { bigint: true }));
+  if (dir?.dev !== lock.dev || dir.ino !== lock.ino) {
+    throw portError(LOCKED, "the storage directory was replaced since it was locked", directory);
+  }
+  if (lock.flock) return;
+  const file = statOr(() => fs.lstatSync(lock.path, { bigint: true }));
+  if (file?.dev !== lock.record.dev || file.ino !== lock.record.ino) {
+    const other = peek(lock.path); // never a blocking read: it may be a FIFO now
+    throw portError(
+      LOCKED,
+      `the lock file was removed or replaced by another process` +
+        (other ? ` (now naming process ${other.pid})` : ""),
+      lock.path,
+    );
+  }
+}
+
+function statOr<T>(f: () => T): T | undefined {
+  try {
+    return f();
+  } catch {
+    return undefined;
+  }
+}
+
+/** Deletes the record (if it is still ours) and drops the lock. */
+function release(lock: Held): void {
+  try {
+    if (samePath(lock.record.fd, lock.path)) fs.unlinkSync(lock.path);
+  } catch {
+    // already gone
+  }
+  fs.closeSync(lock.record.fd);
+  lock.denoDir?.close();
+  fs.closeSync(lock.dirFd); // drops the flock taken through it
+  live.delete(lock);
+}
+
+/** Locks held, for the clean-exit hook. */
+const live = new Set<Held>();
+let hooked = false;
+
+function remember(lock: Held): Held {
+  live.add(lock);
+  if (!hooked) {
+    hooked = true;
+    process.on?.("exit", () => {
+      for (const l of live) {
+        if (samePath(l.record.fd, l.path)) statOr(() => fs.unlinkSync(l.path));
       }
-      const owner = await settledOwner(path);
-      if (owner?.pid === me.pid && owner.start === me.start) return;
-      if (owner !== undefined && alive(owner, false)) throw locked(path, owner);
-      breakStale(path, owner);
-      continue;
+    });
+  }
+  return lock;
+}
+
+async function acquire(
+  directory: string,
+  dirFd: number,
+  dev: bigint,
+  ino: bigint,
+  flockFd: ((fd: number) => number) | undefined,
+): Promise<Held> {
+  const path = `${directory.replace(/\/+$/, "")}/${LOCK_FILE}`;
+  try {
+    const deno = (globalThis as { Deno?: DenoDirLock }).Deno;
+    if (flockFd === undefined && deno === undefined) {
+      return remember(await acquireRecord(path, dirFd, dev, ino));
     }
+    let denoDir: DenoDir | undefined;
+    if (flockFd !== undefined) {
+      if (flockFd(dirFd) !== 0) throw locked(path, peek(path));
+    } else {
+      // Deno's handle on the same directory (checked by inode) is what tryLock locks.
+      denoDir = await deno!.open(directory, { read: true });
+      const st = denoDir.statSync();
+      const same = BigInt(st.dev) === dev && (st.ino === null || BigInt(st.ino) === ino);
+      if (!same || !(await denoDir.tryLock(true))) {
+        denoDir.close();
+        throw same
+          ? locked(path, peek(path))
+          : portError(LOCKED, "the storage directory was replaced while locking", path);
+      }
+    }
+    try {
+      const record = await claimRecord(path);
+      return remember({ dirFd, dev, ino, denoDir, record, flock: true, path });
+    } catch (err) {
+      denoDir?.close();
+      throw err;
+    }
+  } catch (err) {
+    fs.closeSync(dirFd); // with it goes any flock taken through it
+    throw err;
+  }
+}
+
+/** The owner named by the lock file, for a message; undefined when it cannot be read. */
+function peek(path: string): Owner | undefined {
+  try {
+    const fd = openRecord(path, "read")!;
+    try {
+      return parse(readRecord(fd));
+    } finally {
+      fs.closeSync(fd);
+    }
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * With the directory's `flock` held: writes this process's record, unless
+ * the record names a live process that does not take the `flock` (Node).
+ */
+async function claimRecord(path: string): Promise<Held["record"]> {
+  const me = self(true);
+  for (let round = 0; round < 50; round++) {
     // A file this round created holds no record yet: nothing to wait for.
-    const made = create(path, true);
-    const fd = made ?? create(path, false)!;
-    let hold: { close(): void } | undefined;
+    const made = openRecord(path, "exclusive");
+    const fd = made ?? openRecord(path, "create")!;
     let kept = false;
     try {
-      hold = await flock(path, fd);
-      if (hold === undefined) throw locked(path, await settledOwner(path));
-      const owner = made === undefined ? await settledOwner(path) : undefined;
-      if (owner !== undefined && owner.pid !== me.pid && alive(owner, true)) {
-        throw locked(path, owner);
+      if (made === undefined) {
+        const owner = await settledOwner(fd);
+        const state = ownerState(owner, me, { held: true });
+        if (state !== "dead") throw locked(path, owner, state);
       }
       fs.ftruncateSync(fd, 0);
-      fs.writeSync(fd, record, 0);
-      // A process without flock may have replaced a stale file before our flock.
+      fs.writeSync(fd, format(me), 0);
+      // A Node process may have replaced a stale file before our flock.
       if (!samePath(fd, path)) continue;
-      keep.push(fd, hold);
+      const st = fs.fstatSync(fd, { bigint: true });
       kept = true;
-      return;
+      return { fd, dev: st.dev, ino: st.ino };
     } finally {
-      if (!kept) {
-        hold?.close();
-        fs.closeSync(fd);
-      }
+      if (!kept) fs.closeSync(fd);
     }
   }
   throw portError(LOCKED, "could not settle the lock file", path);
 }
 
-/** Opens the lock file, never through a link; with `exclusive`, undefined when it exists. */
-function create(path: string, exclusive: boolean): number | undefined {
-  const { O_RDWR, O_CREAT, O_EXCL } = fs.constants;
-  try {
-    return fs.openSync(path, O_RDWR | O_CREAT | (exclusive ? O_EXCL : 0) | O_NOFOLLOW, 0o644);
-  } catch (err) {
-    const code = errorCode(err);
-    if (exclusive && code === "EEXIST") return undefined;
-    if (code === "ELOOP") throw portError("ELOOP", "lock file is a symbolic link", path);
-    throw err;
+/** Node: the record is the lock. Creates it, or proves its owner dead and tries again. */
+async function acquireRecord(path: string, dirFd: number, dev: bigint, ino: bigint): Promise<Held> {
+  const me = self(false);
+  for (let round = 0; round < 50; round++) {
+    const fd = openRecord(path, "exclusive");
+    if (fd !== undefined) {
+      // A Deno or Bun holder whose record was removed still holds the flock.
+      if (flockListed(dev, ino) === true) {
+        if (samePath(fd, path)) statOr(() => fs.unlinkSync(path));
+        fs.closeSync(fd);
+        throw locked(path, undefined);
+      }
+      fs.writeSync(fd, format(me), 0);
+      const st = fs.fstatSync(fd, { bigint: true });
+      return { dirFd, dev, ino, record: { fd, dev: st.dev, ino: st.ino }, flock: false, path };
+    }
+    let rfd;
+    try {
+      rfd = openRecord(path, "read")!;
+    } catch (err) {
+      if (errorCode(err) === "ENOENT") continue; // removed meanwhile
+      throw err;
+    }
+    try {
+      const owner = await settledOwner(rfd);
+      const state = ownerState(owner, me, { held: false, listed: flockListed(dev, ino) });
+      if (state !== "dead") throw locked(path, owner, state);
+      // Removed only if it is still the same file with the same record.
+      if (samePath(rfd, path) && sameOwner(parse(readRecord(rfd)), owner)) {
+        statOr(() => fs.unlinkSync(path));
+      }
+    } finally {
+      fs.closeSync(rfd);
+    }
   }
+  throw portError(LOCKED, "could not settle the lock file", path);
 }
 
-/** Removes the lock file if it still holds the stale `owner`'s record. */
-function breakStale(path: string, owner: Owner | undefined): void {
-  let now;
-  try {
-    now = parse(fs.readFileSync(path, "utf8"));
-  } catch (err) {
-    if (errorCode(err) === "ENOENT") return;
-    throw err;
-  }
-  if (now?.pid !== owner?.pid || now?.start !== owner?.start) return;
-  try {
-    fs.unlinkSync(path);
-  } catch (err) {
-    if (errorCode(err) !== "ENOENT") throw err;
-  }
+function sameOwner(a: Owner | undefined, b: Owner | undefined): boolean {
+  return a === b || (a !== undefined && b !== undefined && format(a) === format(b));
 }
 
 /** Whether `fd` is still the file at `path` (not unlinked or replaced). */
 function samePath(fd: number, path: string): boolean {
   try {
-    const a = fs.fstatSync(fd);
-    const b = fs.lstatSync(path);
+    const a = fs.fstatSync(fd, { bigint: true });
+    const b = fs.lstatSync(path, { bigint: true });
     return a.ino === b.ino && a.dev === b.dev;
   } catch {
     return false;
-  }
-}
-
-/**
- * The record in the lock file, waiting up to 100 ms for a writer that has just
- * created it; undefined when it stays empty or unreadable (its creator died).
- */
-async function settledOwner(path: string): Promise<Owner | undefined> {
-  for (let i = 0; i < 10; i++) {
-    let text;
-    try {
-      text = fs.readFileSync(path, "utf8");
-    } catch (err) {
-      if (errorCode(err) === "ENOENT") return undefined;
-      throw err;
-    }
-    const owner = parse(text);
-    if (owner !== undefined) return owner;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-  return undefined;
-}
-
-function parse(text: string): Owner | undefined {
-  const m = /^(\d+) (\d*)\n$/.exec(text);
-  return m ? { pid: Number(m[1]), start: m[2]! } : undefined;
-}
-
-function locked(path: string, owner: Owner | undefined): Error {
-  const who = owner === undefined ? "another process" : `process ${owner.pid}`;
-  return portError(LOCKED, `storage directory locked by ${who}`, path);
-}
-
-/**
- * Takes an exclusive flock on the open lock file without waiting: what holds
- * it (drop it by closing), or undefined when another holds it.
- */
-type Flock = (path: string, fd: number) => Promise<{ close(): void } | undefined>;
-
-/** The runtime's non-blocking exclusive `flock`, or undefined where there is none. */
-async function flocker(): Promise<Flock | undefined> {
-  const g = globalThis as { Deno?: DenoLock; Bun?: unknown };
-  if (g.Deno !== undefined) {
-    const deno = g.Deno;
-    return async (path) => {
-      const file = await deno.open(path, { read: true, write: true });
-      if (await file.tryLock(true)) return file;
-      file.close();
-      return undefined;
-    };
-  }
-  if (g.Bun !== undefined) {
-    const libc = await loadLibc();
-    // The flock belongs to `fd`'s open file: closing `fd` drops it.
-    if (libc !== undefined) {
-      return async (_path, fd) => libc.flockExclusive(fd) === 0 ? { close() {} } : undefined;
-    }
-  }
-  return undefined;
-}
-
-/** The kernel's start time of `pid` (Linux), or undefined where it cannot be read. */
-function startTime(pid: number): string | undefined {
-  const stat = procStat(pid);
-  return stat === null ? undefined : stat?.start;
-}
-
-/** `/proc/<pid>/stat`'s state and start time; null when the process is gone, undefined when unknowable. */
-function procStat(pid: number): { state: string; start: string } | null | undefined {
-  let text;
-  try {
-    text = fs.readFileSync(`/proc/${pid}/stat`, "utf8");
-  } catch (err) {
-    return errorCode(err) === "ENOENT" ? null : undefined;
-  }
-  const fields = text.slice(text.lastIndexOf(")") + 2).split(" ");
-  return { state: fields[0] ?? "", start: fields[19] ?? "" };
-}
-
-/**
- * Whether `owner` is a live process. Unknowable counts as alive, except when
- * this process holds the flock: then every flock owner is dead, and the
- * record most likely one of theirs.
- */
-function alive(owner: Owner, flocked: boolean): boolean {
-  const stat = procStat(owner.pid);
-  if (stat === null) return false;
-  if (stat !== undefined) {
-    if (stat.state === "Z" || stat.state === "X") return false;
-    return owner.start === "" || stat.start === owner.start;
-  }
-  try {
-    process.kill(owner.pid, 0);
-    return !flocked;
-  } catch (err) {
-    return errorCode(err) === "EPERM" && !flocked;
   }
 }

@@ -33,11 +33,16 @@
  *   or its equivalent on open, see the port), so an entry swapped for a link
  *   by another process between check and use is not caught there.
  * - One process per directory: the first operation takes the port's `lock`
- *   on the root (`fs/_dir_lock.ts`: `.blobrt-lock`, a pid and start-time
- *   record, plus `flock` where the runtime has it) and holds it until the
- *   process exits; while another live process holds it, every operation
- *   rejects with `StorageLocked`. A `scan` or `remove` before the root exists
- *   takes no lock and touches nothing.
+ *   on the root (`fs/_dir_lock.ts`: a `flock` on the directory itself where
+ *   the runtime has one, plus the `.blobrt-lock` record) and holds its share
+ *   until `close()` or the process exits; while another live process holds
+ *   it, every operation rejects with `StorageLocked`, and so does one issued
+ *   after the lock stopped covering the root (the directory replaced; on
+ *   Node, the record removed or replaced). A `scan` or `remove` before the
+ *   root exists takes no lock and touches nothing.
+ * - `close()` runs after the operations issued before it, closes every handle
+ *   the storage opened and gives back its share of the lock; later calls
+ *   reject with `Closed`.
  * - Reads and writes use the port's synchronous positional calls: one handle
  *   can serve many concurrent callers and no two of its operations interleave.
  *   `sync` runs off the event loop; `close` waits for syncs in flight.
@@ -71,7 +76,14 @@ import { openedBlob } from "../core/opened.ts";
 import { Serial } from "../core/_serial.ts";
 import type { BlobName, OpenedBlob, OpenOptions, Storage } from "../core/types.ts";
 import { FileBlob, readInto, type ReadIo, writeFully } from "./_file_blob.ts";
-import { errorCode, type FilePort, type FileSystemPort, LOCKED, NOT_REGULAR } from "./port.ts";
+import {
+  type DirectoryLock,
+  errorCode,
+  type FilePort,
+  type FileSystemPort,
+  LOCKED,
+  NOT_REGULAR,
+} from "./port.ts";
 
 /**
  * Options of every filesystem driver.
@@ -175,6 +187,12 @@ export class FileStorage implements Storage {
   #rootParents: string[] | undefined;
   /** Whether this storage holds (shares) its process's lock on the root. */
   #locked = false;
+  /** This storage's share of the lock, where the port gives one. */
+  #share: DirectoryLock | undefined;
+  /** The handles open now, for `close`. */
+  readonly #handles = new Set<FileBlob>();
+  /** Set by `close()`: every later operation rejects with `Closed`. */
+  #closing: Promise<void> | undefined;
 
   /**
    * Creates the storage; nothing touches the disk until the first operation.
@@ -216,6 +234,7 @@ export class FileStorage implements Storage {
     try {
       const { name: bytes, versions } = checkOpenArgs(partition, name, options);
       const hex = toHex(bytes);
+      this.#checkOpen(partition, hex);
       return this.#serial.run(() => this.#open(partition, hex, versions));
     } catch (err) {
       return Promise.reject(err);
@@ -233,6 +252,7 @@ export class FileStorage implements Storage {
     try {
       const bytes = checkRemoveArgs(partition, name);
       const hex = bytes === undefined ? undefined : toHex(bytes);
+      this.#checkOpen(partition, hex);
       return this.#serial.run(() => this.#remove(partition, hex));
     } catch (err) {
       return Promise.reject(err);
@@ -248,10 +268,59 @@ export class FileStorage implements Storage {
   scan(partition: string): Promise<Uint8Array<ArrayBuffer>[]> {
     try {
       validatePartitionName(partition);
+      this.#checkOpen(partition, undefined);
       return this.#serial.run(() => this.#scan(partition));
     } catch (err) {
       return Promise.reject(err);
     }
+  }
+
+  /**
+   * Closes every handle this storage opened (each waits for what was issued
+   * on it before), then gives back its share of the directory lock: once no
+   * storage of this process holds the directory, the lock is released (and
+   * the lock file deleted), so another process can take it. Operations
+   * issued before `close` complete first; later ones reject with `Closed`.
+   * A second call returns the first one's promise.
+   *
+   * @example
+   * ```ts
+   * import { NodeStorage } from "@blobrt/storage/node";
+   * import assert from "node:assert/strict";
+   *
+   * const directory = await Deno.makeTempDir();
+   * const storage = new NodeStorage({ directory });
+   * const { blob } = await storage.open("p", "b");
+   * await storage.close();
+   * await assert.rejects(blob.sync(), { code: "Closed" });
+   * await assert.rejects(storage.scan("p"), { code: "Closed" });
+   * await Deno.remove(directory, { recursive: true });
+   * ```
+   *
+   * @returns A promise that resolves once every handle is closed and the lock released.
+   */
+  close(): Promise<void> {
+    return this.#closing ??= this.#serial.run(async () => {
+      const closes = await Promise.allSettled([...this.#handles].map((blob) => blob.close()));
+      this.#handles.clear();
+      this.#share?.release();
+      this.#share = undefined;
+      for (const c of closes) if (c.status === "rejected") throw c.reason;
+    });
+  }
+
+  /**
+   * Same as {@linkcode FileStorage.close}, for `await using`.
+   *
+   * @returns The promise of `close()`.
+   */
+  [Symbol.asyncDispose](): Promise<void> {
+    return this.close();
+  }
+
+  /** Throws `Closed` once `close()` was called. */
+  #checkOpen(partition: string, blob: string | undefined): void {
+    if (this.#closing !== undefined) throw new StorageError("Closed", { partition, blob });
   }
 
   async #open(
@@ -331,7 +400,8 @@ export class FileStorage implements Storage {
       const { dataOffset, size, version } = header;
       const alloc = this.#fs.allocForRead;
       const io = this.#io ??= readIo(this.#readDepth, this.#fs);
-      const blob = new FileBlob(file, dataOffset + size, dataOffset, partition, hex, alloc, io);
+      const blob = new TrackedBlob(file, dataOffset + size, dataOffset, partition, hex, alloc, io);
+      blob.track(this.#handles);
       return openedBlob(blob, size, version);
     } catch (err) {
       file.close();
@@ -403,10 +473,15 @@ export class FileStorage implements Storage {
    * lock, and a `remove` or `scan` touches nothing.
    */
   async #lock(partition: string, blob: string | undefined, create: boolean): Promise<void> {
-    if (this.#locked || this.#fs.lock === undefined) return;
+    if (this.#fs.lock === undefined) return;
     try {
+      if (this.#locked) {
+        // The lock must still cover the root (see `DirectoryLock.check`).
+        this.#share?.check();
+        return;
+      }
       if (create) await this.#fs.mkdir(this.#root);
-      await this.#fs.lock(this.#root);
+      this.#share = (await this.#fs.lock(this.#root)) ?? undefined;
       this.#locked = true;
     } catch (cause) {
       if (cause instanceof StorageError) throw cause;
@@ -504,6 +579,22 @@ export class FileStorage implements Storage {
     }
     // Lowercase hex sorts in the same order as the bytes it encodes.
     return names.sort().map((hex) => fromHex(hex)!);
+  }
+}
+
+/** A handle that leaves its storage's set of open handles when it closes. */
+class TrackedBlob extends FileBlob {
+  #handles: Set<FileBlob> | undefined;
+
+  /** Joins `handles` until closed. */
+  track(handles: Set<FileBlob>): void {
+    this.#handles = handles;
+    handles.add(this);
+  }
+
+  override close(): Promise<void> {
+    this.#handles?.delete(this);
+    return super.close();
   }
 }
 

@@ -72,6 +72,31 @@ export interface ReadOffload {
   ): Promise<{ done: number; buffer: ArrayBuffer }>;
 }
 
+/**
+ * One storage's share of its process's lock on a directory, as a port's
+ * `lock` resolves it.
+ *
+ * @example A lock that checks nothing and releases nothing
+ * ```ts
+ * import type { DirectoryLock } from "@blobrt/storage/driver";
+ *
+ * const share: DirectoryLock = { check() {}, release() {} };
+ * share.check();
+ * share.release();
+ * ```
+ */
+export interface DirectoryLock {
+  /**
+   * Throws an error of code {@linkcode LOCKED} when the lock no longer
+   * covers the directory (replaced, or its lock file tampered with where the
+   * lock is that file). The engine calls it before each `open`, `remove` and
+   * `scan`.
+   */
+  check(): void;
+  /** Gives the share back; the process's last share releases the lock. A second call does nothing. */
+  release(): void;
+}
+
 /** One entry of a directory listing. */
 export interface DirEntry {
   /** The entry's name. */
@@ -112,10 +137,12 @@ export interface FileSystemPort {
    * Takes this process's exclusive lock on a storage directory, which exists;
    * resolves at once when this process holds it already, and rejects with an
    * error of code {@linkcode LOCKED} while another live process holds it. The
-   * lock lasts until the process exits and dies with it (SIGKILL included).
-   * Optional: without it, two processes can open the same directory.
+   * lock dies with the process (SIGKILL included). Resolves with the caller's
+   * share of it ({@linkcode DirectoryLock}), which `storage.close()` gives
+   * back; a port that resolves nothing keeps the lock until the process
+   * exits. Optional: without it, two processes can open the same directory.
    */
-  lock?(directory: string): Promise<void>;
+  lock?(directory: string): Promise<DirectoryLock | void>;
   /**
    * The process's shared pool of `depth` reader threads, for reads of data
    * that is not in the page cache (see {@linkcode ReadOffload}). Optional:

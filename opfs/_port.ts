@@ -127,7 +127,8 @@ interface SharedFile {
 
 const partitions = new Map<string, Partition>();
 const files = new Map<string, SharedFile>();
-const locks = new Map<string, Promise<void>>();
+/** The directories' Web Locks this worker holds (or is taking), with how many storages share each. */
+const locks = new Map<string, { taking: Promise<() => void>; shares: number }>();
 let tail: Promise<unknown> = Promise.resolve();
 
 /** Runs `fn` after every call queued before it (per worker). */
@@ -317,20 +318,20 @@ function filePort(file: SharedFile): FilePort {
  */
 const LOCK_WAIT_MS = 1000;
 
-/** Takes the Web Lock named after the directory, held until the worker ends. */
-function acquire(key: string, directory: string): Promise<void> {
+/** Takes the Web Lock named after the directory; resolves with what releases it. */
+function acquire(key: string, directory: string): Promise<() => void> {
   const api = webLocks();
-  if (api === undefined) return Promise.resolve();
+  if (api === undefined) return Promise.resolve(noop);
   const signal = timeoutSignal(LOCK_WAIT_MS);
-  return new Promise<void>((resolve, reject) => {
+  return new Promise<() => void>((resolve, reject) => {
     const options = signal === undefined ? { ifAvailable: true } : { signal };
     api.request(`blobrt-opfs:/${key}`, options, (lock) => {
       if (lock === null) {
         reject(coded(LOCKED, "another worker or tab holds the storage directory", directory));
         return;
       }
-      resolve();
-      return new Promise<void>(noop); // held for the life of the worker
+      // Held until the last storage sharing it closes, or the worker ends.
+      return new Promise<void>((release) => resolve(() => release()));
     }).catch((err) => {
       const timedOut = domName(err) === "TimeoutError" || domName(err) === "AbortError";
       reject(
@@ -521,14 +522,36 @@ export function opfsPort(rootPath: string): FileSystemPort {
         }
       }),
 
-    lock: (directory) => {
+    lock: async (directory) => {
       const key = segmentsOf(directory).join("/");
       let held = locks.get(key);
       if (held === undefined) {
-        locks.set(key, held = acquire(key, directory));
-        held.catch(() => locks.delete(key));
+        const taking = acquire(key, directory);
+        locks.set(key, held = { taking, shares: 0 });
+        taking.catch(() => {
+          if (locks.get(key)?.taking === taking) locks.delete(key);
+        });
       }
-      return held;
+      const entry = held;
+      entry.shares++; // counted before waiting, so a release meanwhile cannot reach 0
+      let release: () => void;
+      try {
+        release = await entry.taking;
+      } catch (err) {
+        entry.shares--;
+        throw err;
+      }
+      let released = false;
+      return {
+        check: noop,
+        release: () => {
+          if (released) return;
+          released = true;
+          if (--entry.shares > 0) return;
+          locks.delete(key);
+          release();
+        },
+      };
     },
 
     open: (path) =>

@@ -26,7 +26,8 @@
  *   live generation goes back to its plain name. The details are in
  *   `opfs/_port.ts`.
  * - **One worker per directory.** The first operation takes a Web Lock named
- *   after the directory and holds it for the life of the worker. While another
+ *   after the directory and holds it until `storage.close()` (of every storage
+ *   of the worker on that directory) or the end of the worker. While another
  *   worker or tab of the origin holds it, an operation waits up to a second
  *   (time for the worker of a page being reloaded to end), then rejects with
  *   `StorageLocked`. Storages of one worker on the same directory share it.

@@ -788,6 +788,45 @@ export function runConformance(
     await other.blob.close();
   });
 
+  it("storage close: operations issued before complete, handles and later calls reject with Closed", async (f) => {
+    const { storage } = f;
+    const a = await storage.open("p", "a");
+    const b = await storage.open("p", "b");
+    await a.blob.writeAt(0, enc("abc"), { sync: true });
+    await b.blob.close();
+    const scanned = storage.scan("p");
+    const closing = storage.close();
+    assert.deepEqual(await scanned, [enc("a"), enc("b")], "issued before close: completes");
+    await closing;
+    await rejectsAt(a.blob.readAt(0, 1), "Closed", "p", "a");
+    await rejectsAt(a.blob.writeAt(0, enc("x")), "Closed", "p", "a");
+    await rejectsAt(a.blob.resize(0), "Closed", "p", "a");
+    await rejectsAt(a.blob.sync(), "Closed", "p", "a");
+    await a.blob.close();
+    await rejectsAt(storage.open("p", "c"), "Closed", "p", "c");
+    await rejectsAt(storage.remove("p", "a"), "Closed", "p", "a");
+    assert.equal((await rejectsCode(storage.remove("p"), "Closed")).partition, "p");
+    assert.equal((await rejectsCode(storage.scan("p"), "Closed")).partition, "p");
+    // Argument errors still come first.
+    await assert.rejects(storage.open("p", ""), RangeError);
+    await rejectsCode(storage.scan("no/slash"), "PartitionNameInvalid");
+    await storage.close();
+    await storage[Symbol.asyncDispose]();
+    // What was synced is still there, and nothing was created after close.
+    const raw = await f.readRaw("p", enc("a"));
+    assertBytes(raw!.subarray(raw!.length - 3), enc("abc"));
+    assert.equal(await f.readRaw("p", enc("c")), undefined);
+  });
+
+  it("storage close: Symbol.asyncDispose closes the handles", async ({ storage }) => {
+    const { blob } = await storage.open("p", "b");
+    {
+      await using _closing = storage;
+    }
+    await rejectsAt(blob.sync(), "Closed", "p", "b");
+    await rejectsAt(storage.open("p", "b"), "Closed", "p", "b");
+  });
+
   it("vectored writes of 0, 1 and 1500 chunks", async ({ storage }) => {
     const { blob } = await storage.open("p", "b");
     await blob.writeAt(0, []);

@@ -734,7 +734,8 @@ test("FaultyStorage: retention draws are seeded", async () => {
 test("FaultyStorage: wraps any Storage; crash needs a crash() method", async () => {
   const inner = new MemoryStorage();
   const calls: string[] = [];
-  const plain: Storage = {
+  // A Storage written before `close()` existed: wrappers still take it at run time.
+  const plain = {
     open: (p: string, n: BlobName, o?: OpenOptions): Promise<OpenedBlob> => {
       calls.push("open");
       return inner.open(p, n, o);
@@ -747,7 +748,7 @@ test("FaultyStorage: wraps any Storage; crash needs a crash() method", async () 
       calls.push("scan");
       return inner.scan(p);
     },
-  };
+  } as Storage;
   const storage = new FaultyStorage(plain, { seed: 1, retention: 1 });
   const { blob } = await storage.open("p", "b");
   await blob.writeAt(0, enc("x"));
@@ -756,6 +757,8 @@ test("FaultyStorage: wraps any Storage; crash needs a crash() method", async () 
   assert.deepEqual(calls, ["open", "scan", "remove"]);
   assert.throws(() => storage.crash(), TypeError);
   await blob.close();
+  await storage.close(); // the inner one has no close(): nothing more to do
+  await assert.rejects(storage.scan("p"), { code: "Closed" });
   assert.throws(() => new FaultyStorage({} as Storage, { seed: 1 }), TypeError);
   assert.throws(() => new FaultyStorage(null as unknown as Storage, { seed: 1 }), TypeError);
 });

@@ -330,6 +330,8 @@ function fakeStorage(log: unknown[], closeFails = false): Storage {
     },
     remove: async (...args) => void log.push(["remove", ...args]),
     scan: async (...args) => (log.push(["scan", ...args]), [enc("x")]),
+    close: async () => void log.push(["storage close"]),
+    [Symbol.asyncDispose]: async () => {},
   };
 }
 

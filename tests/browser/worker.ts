@@ -333,6 +333,26 @@ async function registerTests(): Promise<void> {
     await removeTree(directory);
   });
 
+  test("OPFS: close releases the directory's Web Lock", async () => {
+    const directory = "opfs-tests/closing";
+    const name = `blobrt-opfs:/${directory}`;
+    const locks = nav.locks as unknown as {
+      request(
+        n: string,
+        o: { ifAvailable: boolean },
+        cb: (l: unknown) => unknown,
+      ): Promise<unknown>;
+    };
+    const free = () => locks.request(name, { ifAvailable: true }, (l) => l !== null);
+    const storage = new OpfsStorage({ directory });
+    const { blob } = await storage.open("p", "b");
+    assert.equal(await free(), false, "held while the storage is open");
+    await storage.close();
+    assert.equal(await free(), true, "released by close");
+    await rejectsCode(blob.sync(), "Closed");
+    await removeTree(directory);
+  });
+
   test("shims: node:assert/strict fails where node's does", async () => {
     const fails = (fn: () => unknown) => {
       let threw = false;
