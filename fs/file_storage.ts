@@ -263,23 +263,23 @@ export class FileStorage implements Storage {
     try {
       // Never create through a link: checked before mkdir, and again after it
       // (mkdir accepts a link to a directory as the directory).
-      refuseNonDirectory(partition, hex, await this.#fs.kind?.(dir));
+      refuseNonDirectory(partition, hex, await this.#fs.kind?.(dir, this.#root));
       this.#rootParents ??= await this.#missingAncestors();
       await this.#lock(partition, hex, true);
-      await this.#fs.mkdir(dir);
+      await this.#fs.mkdir(dir, this.#root);
       // The root and any parents that mkdir created: their entries made durable.
       while (this.#rootParents.length > 0) {
         await this.#fs.syncDir(this.#rootParents[0]!);
         this.#rootParents.shift();
       }
-      refuseNonDirectory(partition, hex, await this.#fs.kind?.(dir));
+      refuseNonDirectory(partition, hex, await this.#fs.kind?.(dir, this.#root));
     } catch (cause) {
       if (cause instanceof StorageError) throw cause;
       throw new StorageError("PartitionCreationFailed", { partition, blob: hex, cause });
     }
     let file: FilePort;
     try {
-      file = await this.#fs.open(join(dir, hex));
+      file = await this.#fs.open(join(dir, hex), this.#root);
     } catch (cause) {
       const code = errorCode(cause);
       const reason = code === "ELOOP"
@@ -303,7 +303,7 @@ export class FileStorage implements Storage {
         // storage: the file, then (once per partition) its directory and the root.
         await file.fsync();
         if (!this.#syncedPartitions.has(partition)) {
-          await this.#fs.syncDir(dir);
+          await this.#fs.syncDir(dir, this.#root);
           await this.#fs.syncDir(this.#root);
           this.#syncedPartitions.add(partition);
         }
@@ -313,7 +313,7 @@ export class FileStorage implements Storage {
         // that a parseable header always means durable directory entries; the
         // truncation keeps a torn write from splicing old bytes into a header.
         creating = true;
-        await this.#fs.syncDir(dir);
+        await this.#fs.syncDir(dir, this.#root);
         await this.#fs.syncDir(this.#root);
         const region = createHeader(this.#layout, versions.max);
         file.truncate(0);
@@ -338,7 +338,7 @@ export class FileStorage implements Storage {
       // A creation (or reset of a short or torn file) that failed leaves no
       // blob for scan to list; a file it could not remove holds no valid
       // header or one that the next open makes durable.
-      if (creating) await this.#fs.removeFile(join(dir, hex)).catch(() => {});
+      if (creating) await this.#fs.removeFile(join(dir, hex), this.#root).catch(() => {});
       if (err instanceof StorageError) throw err;
       throw new StorageError("BlobOpenFailed", { partition, blob: hex, cause: err });
     }
@@ -347,10 +347,11 @@ export class FileStorage implements Storage {
   async #remove(partition: string, hex: string | undefined): Promise<void> {
     const dir = join(this.#root, partition);
     await this.#lock(partition, hex, false);
+    await this.#syncRootOnce(partition, hex);
     await this.#checkPartition(partition, dir, hex);
     if (hex === undefined) {
       try {
-        await this.#fs.removeDir(dir);
+        await this.#fs.removeDir(dir, this.#root);
       } catch (cause) {
         throw partitionError(partition, cause);
       }
@@ -361,7 +362,7 @@ export class FileStorage implements Storage {
     const path = join(dir, hex);
     let kind;
     try {
-      kind = await this.#fs.kind?.(path);
+      kind = await this.#fs.kind?.(path, this.#root);
     } catch (cause) {
       throw partitionError(partition, cause, hex);
     }
@@ -375,10 +376,13 @@ export class FileStorage implements Storage {
     }
     try {
       this.#durable.delete(`${partition}/${hex}`);
-      await this.#fs.removeFile(path);
+      await this.#fs.removeFile(path, this.#root);
     } catch (cause) {
       if (errorCode(cause) !== "ENOENT") throw partitionError(partition, cause, hex);
-      const listing = await this.#fs.readDir(dir).then(() => undefined, (err: unknown) => err);
+      const listing = await this.#fs.readDir(dir, this.#root).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       if (listing !== undefined) throw partitionError(partition, listing, hex);
       throw new StorageError("BlobMissing", { partition, blob: hex, cause });
     }
@@ -435,7 +439,27 @@ export class FileStorage implements Storage {
       if (!(await this.#missing(path))) break;
       parents.unshift(parentOf(path));
     }
+    // The root's own entry, even when the root exists: the process that made
+    // it may have died before it fsynced the parent.
+    const root = trimSlashes(this.#root);
+    if (parents.length === 0 && !isTop(root)) parents.push(parentOf(root));
     return parents;
+  }
+
+  /**
+   * At the first `remove` or `scan` of a storage (before any `open`) on a
+   * root that exists: its entry in its parent, and the root, made durable
+   * (the first `open` does it with the partition and the file). Nothing when
+   * the root is missing.
+   */
+  async #syncRootOnce(partition: string, blob?: string): Promise<void> {
+    if (this.#rootParents !== undefined) return;
+    const root = trimSlashes(this.#root);
+    if (await this.#missing(root)) return;
+    for (const dir of isTop(root) ? [root] : [parentOf(root), root]) {
+      await this.#syncDir(dir, partition, blob);
+    }
+    this.#rootParents = [];
   }
 
   /** Whether nothing is at `path` (`lstat`, or a listing where the port has no `kind`). */
@@ -451,7 +475,8 @@ export class FileStorage implements Storage {
 
   async #syncDir(path: string, partition: string, blob?: string): Promise<void> {
     try {
-      await this.#fs.syncDir(path);
+      const below = path.startsWith(join(this.#root, "")) && path !== join(this.#root, "");
+      await this.#fs.syncDir(path, below ? this.#root : undefined);
     } catch (cause) {
       throw new StorageError("Io", { partition, blob, cause });
     }
@@ -464,7 +489,7 @@ export class FileStorage implements Storage {
   async #checkPartition(partition: string, dir: string, blob?: string): Promise<void> {
     let kind;
     try {
-      kind = await this.#fs.kind?.(dir);
+      kind = await this.#fs.kind?.(dir, this.#root);
     } catch (cause) {
       throw partitionError(partition, cause, blob);
     }
@@ -479,10 +504,11 @@ export class FileStorage implements Storage {
   async #scan(partition: string): Promise<Uint8Array<ArrayBuffer>[]> {
     const dir = join(this.#root, partition);
     await this.#lock(partition, undefined, false);
+    await this.#syncRootOnce(partition);
     await this.#checkPartition(partition, dir);
     let entries;
     try {
-      entries = await this.#fs.readDir(dir);
+      entries = await this.#fs.readDir(dir, this.#root);
     } catch (cause) {
       throw partitionError(partition, cause);
     }
