@@ -4,8 +4,9 @@
  * (SPEC §4 "Nothing outside the directory, even under a race").
  *
  * Where the runtime has FFI on Linux x86_64 or aarch64 (Bun; Deno with
- * `--allow-ffi`), kernel ≥ 5.6 and `/proc` ({@linkcode loadBeneath} checks
- * all of it once, with a probe), every call opens the root
+ * `--allow-ffi` and read and write access to `/proc/self/fd`), kernel ≥ 5.6
+ * and `/proc` ({@linkcode loadBeneath} checks all of it once, with a probe),
+ * every call opens the root
  * (following links: the root is the user's choice), then reaches the entry
  * below it with `openat2(…, RESOLVE_BENEATH | RESOLVE_NO_SYMLINKS)`, and
  * creates, removes or inspects the last component with `mkdirat`, `unlinkat`
@@ -124,7 +125,11 @@ function split(rel: string): [string, string] {
 
 const proc = (fd: number) => `/proc/self/fd/${fd}`;
 
-/** The operations over `calls`, with the port's own calls in `host`. */
+/**
+ * The operations over `calls`, with the port's own calls in `host`. Longer
+ * than 70 lines: seven small operations and their helpers share the flags of
+ * this architecture and the bound calls through one closure.
+ */
 function beneathOps(calls: Beneath, host: BeneathHost, arch: string): BeneathOps {
   const { directory, nofollow } = ARCH_FLAGS[arch]!;
   const DIR_PATH = O_PATH | directory | O_CLOEXEC;
@@ -273,10 +278,20 @@ function beneathOps(calls: Beneath, host: BeneathHost, arch: string): BeneathOps
   };
 }
 
-/** Whether `openat2` and `/proc/self/fd` work here: the probe opens the current directory. */
+/**
+ * Whether `openat2` and `/proc/self/fd` work here (the probe opens the
+ * latter), and on Deno whether this process may read and write there.
+ */
 function works(calls: Beneath, arch: string): boolean {
   const flags = ARCH_FLAGS[arch];
   if (flags === undefined) return false;
+  const deno = (globalThis as {
+    Deno?: { permissions: { querySync(d: { name: string; path: string }): { state: string } } };
+  }).Deno;
+  for (const name of deno === undefined ? [] : ["read", "write"]) {
+    const state = deno!.permissions.querySync({ name, path: "/proc/self/fd" }).state;
+    if (state !== "granted") return false;
+  }
   const fd = calls.openat2(AT_FDCWD, "/proc/self/fd", O_PATH | flags.directory | O_CLOEXEC, 0, 0);
   if (fd < 0) return false;
   calls.close(fd);

@@ -19,6 +19,9 @@
  * window between the `lstat` and the `open` of an existing file: an entry
  * swapped for a symbolic link there is opened (the `open` itself follows it),
  * found to be another file and closed, with nothing read, written or created.
+ * With `--allow-ffi` on Linux, a call given the storage root resolves its path
+ * beneath it instead (`fs/_beneath.ts`), and the blob's descriptor is
+ * reopened as a `Deno.FsFile` through `/proc/self/fd`.
  *
  * It reaches `Deno` through `globalThis` and declares the slice of the API it
  * uses, so that the sources type-check without Deno's types (under `tsc` or

@@ -17,7 +17,10 @@
  *   killed before its fsync), the file is fsynced, then, once per partition,
  *   the partition directory and the root, before `open` resolves. When the
  *   first `open` creates the root (or missing parents of it), the parent of
- *   each directory it created is fsynced too.
+ *   each directory it created is fsynced too. The root's entry in its parent
+ *   is fsynced by a storage's first operation even when the root exists (the
+ *   process that made it may have been killed before its fsync): by the first
+ *   `open`, or by a first `remove` or `scan` with the root as well.
  * - `remove` fsyncs the parent directory before it resolves.
  * - `scan` refuses a partition holding anything but canonical lowercase hex
  *   files (`PartitionCorrupt`).
@@ -30,8 +33,23 @@
  *   or `PartitionCorrupt` (`remove`, nothing removed). The root directory
  *   itself may be a symbolic link: that is the user's choice, and it is
  *   followed. The checks are `lstat`s before the operation (plus `O_NOFOLLOW`
- *   or its equivalent on open, see the port), so an entry swapped for a link
- *   by another process between check and use is not caught there.
+ *   or its equivalent on open, see the port).
+ * - Nothing outside, even under a race: every port call on a path below the
+ *   root is given the root, and where the port can (this package's ports on
+ *   Linux with FFI: Bun, Deno with `--allow-ffi`; `fs/_beneath.ts`) it
+ *   resolves the path beneath it with `openat2(RESOLVE_BENEATH |
+ *   RESOLVE_NO_SYMLINKS)` and creates, removes and lists through directory
+ *   descriptors, so a partition swapped for a link between check and use
+ *   makes the call fail instead of reaching outside. Without FFI (Node; Deno
+ *   without `--allow-ffi`) what remains is the window between each `lstat`
+ *   and the path-based call after it: a partition swapped for a link to an
+ *   outside directory there lets `mkdir` of the partition pass, and lets the
+ *   blob's `open` create or open (and the header write reach) a file of that
+ *   name outside, `remove` unlink one, `scan` list that directory and
+ *   `remove(partition)` delete the link's target's entries through it. A
+ *   cold read on a pool thread reopens the blob by path and checks it is the
+ *   same file (`fs/_async_reads.ts`): it may open, but never read, a file
+ *   outside.
  * - One process per directory: the first operation takes the port's `lock`
  *   on the root (`fs/_dir_lock.ts`: `.blobrt-lock`, a pid and start-time
  *   record, plus `flock` where the runtime has it) and holds it until the

@@ -11,6 +11,10 @@
  * - every call passes all of its arguments (some Bun versions misread omitted ones);
  * - blobs open with `O_NOFOLLOW` (a symbolic link, dangling or not, is `ELOOP`
  *   and nothing is created), then `fstat` refuses anything but a regular file;
+ * - given the storage root, a call on a path below it resolves beneath the root
+ *   through FFI where the runtime has it (`fs/_beneath.ts`: Bun, and Deno with
+ *   `--allow-ffi`); on Bun the blob's descriptor is used as it is, on Deno it is
+ *   reopened through `/proc/self/fd`. Node resolves the path as given;
  * - `readAt` results of 64 KiB and more come from `Buffer.allocUnsafeSlow` (unpooled,
  *   not zeroed: the read fills every byte or the call fails), re-viewed as a plain
  *   `Uint8Array`.
