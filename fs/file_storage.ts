@@ -191,6 +191,8 @@ export class FileStorage implements Storage {
    * still need an fsync; `undefined` until the first `open` looks.
    */
   #rootParents: string[] | undefined;
+  /** The parent of the root when the root existed at the first operation. */
+  #existingParent: string | undefined;
   /** Whether this storage holds (shares) its process's lock on the root. */
   #locked = false;
 
@@ -287,7 +289,7 @@ export class FileStorage implements Storage {
       await this.#fs.mkdir(dir, this.#root);
       // The root and any parents that mkdir created: their entries made durable.
       while (this.#rootParents.length > 0) {
-        await this.#fs.syncDir(this.#rootParents[0]!);
+        await this.#syncParent(this.#rootParents[0]!);
         this.#rootParents.shift();
       }
       refuseNonDirectory(partition, hex, await this.#fs.kind?.(dir, this.#root));
@@ -460,8 +462,22 @@ export class FileStorage implements Storage {
     // The root's own entry, even when the root exists: the process that made
     // it may have died before it fsynced the parent.
     const root = trimSlashes(this.#root);
-    if (parents.length === 0 && !isTop(root)) parents.push(parentOf(root));
+    if (parents.length === 0 && !isTop(root)) parents.push(this.#existingParent = parentOf(root));
     return parents;
+  }
+
+  /**
+   * fsyncs a directory above the root. The parent of a root this storage did
+   * not create may be one this process cannot open for reading (mode 0711,
+   * or outside Deno's `--allow-read`): that fsync is skipped, as nothing
+   * here can do it.
+   */
+  async #syncParent(dir: string): Promise<void> {
+    try {
+      await this.#fs.syncDir(dir);
+    } catch (err) {
+      if (dir !== this.#existingParent || !notAllowed(err)) throw err;
+    }
   }
 
   /**
@@ -474,9 +490,15 @@ export class FileStorage implements Storage {
     if (this.#rootParents !== undefined) return;
     const root = trimSlashes(this.#root);
     if (await this.#missing(root)) return;
-    for (const dir of isTop(root) ? [root] : [parentOf(root), root]) {
-      await this.#syncDir(dir, partition, blob);
+    if (!isTop(root)) {
+      this.#existingParent = parentOf(root);
+      try {
+        await this.#syncParent(this.#existingParent);
+      } catch (cause) {
+        throw new StorageError("Io", { partition, blob, cause });
+      }
     }
+    await this.#syncDir(root, partition, blob);
     this.#rootParents = [];
   }
 
@@ -575,6 +597,14 @@ function parentOf(path: string): string {
   if (i < 0) return ".";
   const parent = trimSlashes(path.slice(0, i + 1));
   return /^[A-Za-z]:$/.test(parent) ? parent + path[i] : parent;
+}
+
+/** Whether `err` says this process may not open the path (`EACCES`, `EPERM`, Deno's `NotCapable`). */
+function notAllowed(err: unknown): boolean {
+  const code = errorCode(err);
+  const name = (err as { name?: unknown } | null)?.name;
+  return code === "EACCES" || code === "EPERM" || name === "NotCapable" ||
+    name === "PermissionDenied";
 }
 
 /** Refuses, before anything is created, a partition that is a symbolic link or not a directory. */

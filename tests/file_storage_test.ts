@@ -52,7 +52,11 @@ class ChoppyFs implements FileSystemPort {
     }
     return Promise.resolve(out);
   }
+  /** Directories whose sync rejects with this error, every time. */
+  readonly unreadable = new Map<string, Error>();
   syncDir(path: string): Promise<void> {
+    const err = this.unreadable.get(path);
+    if (err !== undefined) return Promise.reject(err);
     this.syncs.push(`syncDir ${path}`);
     return Promise.resolve();
   }
@@ -343,6 +347,38 @@ test("FileStorage: a first scan or remove on an existing root makes the root's e
     code: "PartitionMissing",
   });
   assert.deepEqual(fs.syncs, []);
+});
+
+test("FileStorage: the parent of an existing root that cannot be opened is skipped; other failures are not", async () => {
+  const denied = [
+    Object.assign(new Error("denied"), { code: "EACCES" }),
+    Object.assign(new Error("Requires read access"), { name: "NotCapable" }),
+  ];
+  for (const err of denied) {
+    for (const first of ["open", "scan"] as const) {
+      const fs = new ChoppyFs(1 << 30);
+      fs.dirs.add("/data").add("/data/root").add("/data/root/p");
+      fs.unreadable.set("/data", err);
+      const storage = new FileStorage({ directory: "/data/root" }, fs);
+      if (first === "scan") assert.deepEqual(await storage.scan("p"), []);
+      else await (await storage.open("p", "b")).blob.close();
+      assert.ok(fs.syncs.includes("syncDir /data/root"), `${first}: ${fs.syncs.join(", ")}`);
+    }
+  }
+  // An I/O error on that parent fails the operation.
+  const fs = new ChoppyFs(1 << 30);
+  fs.dirs.add("/data").add("/data/root").add("/data/root/p");
+  fs.unreadable.set("/data", Object.assign(new Error("io"), { code: "EIO" }));
+  const storage = new FileStorage({ directory: "/data/root" }, fs);
+  await assert.rejects(storage.open("p", "b"), { code: "PartitionCreationFailed" });
+  await assert.rejects(new FileStorage({ directory: "/data/root" }, fs).scan("p"), { code: "Io" });
+  // A root this storage creates: its parent must be synced, whatever the error.
+  const fresh = new ChoppyFs(1 << 30);
+  fresh.dirs.add("/data");
+  fresh.unreadable.set("/data", denied[0]!);
+  await assert.rejects(new FileStorage({ directory: "/data/root" }, fresh).open("p", "b"), {
+    code: "PartitionCreationFailed",
+  });
 });
 
 /** A file port over `data` whose calls record the lengths they are given. */
