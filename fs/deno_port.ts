@@ -19,6 +19,9 @@
  * window between the `lstat` and the `open` of an existing file: an entry
  * swapped for a symbolic link there is opened (the `open` itself follows it),
  * found to be another file and closed, with nothing read, written or created.
+ * With `--allow-ffi` on Linux, a call given the storage root resolves its path
+ * beneath it instead (`fs/_beneath.ts`), and the blob's descriptor is
+ * reopened as a `Deno.FsFile` through `/proc/self/fd`.
  *
  * It reaches `Deno` through `globalThis` and declares the slice of the API it
  * uses, so that the sources type-check without Deno's types (under `tsc` or
@@ -30,6 +33,7 @@
 
 import { errorCode, type FilePort, type FileSystemPort, NOT_REGULAR, portError } from "./port.ts";
 import { lockDirectory } from "./_dir_lock.ts";
+import { type BeneathHost, type BeneathOps, loadBeneath } from "./_beneath.ts";
 
 /** The slice of `Deno.FsFile` this port uses. */
 interface DenoFile {
@@ -140,9 +144,8 @@ function filePort(file: DenoFile): FilePort {
   };
 }
 
-/** The `Deno.FsFile` port. */
-export const denoFileSystem: FileSystemPort = {
-  name: "Deno.FsFile",
+/** The path-based calls `fs/_beneath.ts` builds on, on `/proc/self/fd/<fd>` paths. */
+const host: BeneathHost = {
   mkdir: async (path) => await deno().mkdir(path, { recursive: true, mode: 0o755 }),
   readDir: async (path) => {
     const entries = [];
@@ -157,20 +160,69 @@ export const denoFileSystem: FileSystemPort = {
       dir.close();
     }
   },
-  removeFile: async (path) => await deno().remove(path),
+  adopt: async (fd, path, close) => {
+    // Reopened through the descriptor's /proc entry, which names this very file.
+    let file: DenoFile;
+    try {
+      file = await deno().open(`/proc/self/fd/${fd}`, { read: true, write: true });
+    } finally {
+      close(fd);
+    }
+    let regular = false;
+    try {
+      regular = file.statSync().isFile;
+    } finally {
+      if (!regular) file.close();
+    }
+    if (!regular) throw portError(NOT_REGULAR, "not a regular file", path);
+    return filePort(file);
+  },
+};
+
+/** The beneath-the-root calls where this process has them (see `fs/_beneath.ts`). */
+async function beneath(root: string | undefined): Promise<BeneathOps | undefined> {
+  return root === undefined ? undefined : await loadBeneath(host);
+}
+
+/** The `Deno.FsFile` port. */
+export const denoFileSystem: FileSystemPort = {
+  name: "Deno.FsFile",
+  mkdir: async (path, root) => {
+    const b = await beneath(root);
+    return b ? b.mkdir(root!, path) : host.mkdir(path);
+  },
+  readDir: async (path, root) => {
+    const b = await beneath(root);
+    return b ? b.readDir(root!, path) : host.readDir(path);
+  },
+  syncDir: async (path, root) => {
+    const b = await beneath(root);
+    return b ? b.syncDir(root!, path) : host.syncDir(path);
+  },
+  removeFile: async (path, root) => {
+    const b = await beneath(root);
+    return b ? b.removeFile(root!, path) : await deno().remove(path);
+  },
   lock: lockDirectory,
-  kind: async (path) => {
+  kind: async (path, root) => {
+    const b = await beneath(root);
+    if (b) return b.kind(root!, path);
     const st = await lstat(path);
     if (st === undefined) return "missing";
     if (st.isSymlink) return "symlink";
     if (st.isDirectory) return "dir";
     return st.isFile ? "file" : "other";
   },
-  removeDir: async (path) => {
+  removeDir: async (path, root) => {
+    const b = await beneath(root);
+    if (b) return b.removeDir(root!, path);
     if (!(await deno().lstat(path)).isDirectory) {
       throw Object.assign(new Error(`not a directory: ${path}`), { code: "ENOTDIR" });
     }
     await deno().remove(path, { recursive: true });
   },
-  open: async (path) => filePort(await openRegular(path)),
+  open: async (path, root) => {
+    const b = await beneath(root);
+    return b ? b.open(root!, path) : filePort(await openRegular(path));
+  },
 };

@@ -17,7 +17,10 @@
  *   killed before its fsync), the file is fsynced, then, once per partition,
  *   the partition directory and the root, before `open` resolves. When the
  *   first `open` creates the root (or missing parents of it), the parent of
- *   each directory it created is fsynced too.
+ *   each directory it created is fsynced too. The root's entry in its parent
+ *   is fsynced by a storage's first operation even when the root exists (the
+ *   process that made it may have been killed before its fsync): by the first
+ *   `open`, or by a first `remove` or `scan` with the root as well.
  * - `remove` fsyncs the parent directory before it resolves.
  * - `scan` refuses a partition holding anything but canonical lowercase hex
  *   files (`PartitionCorrupt`).
@@ -30,8 +33,23 @@
  *   or `PartitionCorrupt` (`remove`, nothing removed). The root directory
  *   itself may be a symbolic link: that is the user's choice, and it is
  *   followed. The checks are `lstat`s before the operation (plus `O_NOFOLLOW`
- *   or its equivalent on open, see the port), so an entry swapped for a link
- *   by another process between check and use is not caught there.
+ *   or its equivalent on open, see the port).
+ * - Nothing outside, even under a race: every port call on a path below the
+ *   root is given the root, and where the port can (this package's ports on
+ *   Linux with FFI: Bun, Deno with `--allow-ffi`; `fs/_beneath.ts`) it
+ *   resolves the path beneath it with `openat2(RESOLVE_BENEATH |
+ *   RESOLVE_NO_SYMLINKS)` and creates, removes and lists through directory
+ *   descriptors, so a partition swapped for a link between check and use
+ *   makes the call fail instead of reaching outside. Without FFI (Node; Deno
+ *   without `--allow-ffi`) what remains is the window between each `lstat`
+ *   and the path-based call after it: a partition swapped for a link to an
+ *   outside directory there lets `mkdir` of the partition pass, and lets the
+ *   blob's `open` create or open (and the header write reach) a file of that
+ *   name outside, `remove` unlink one, `scan` list that directory and
+ *   `remove(partition)` delete the link's target's entries through it. A
+ *   cold read on a pool thread reopens the blob by path and checks it is the
+ *   same file (`fs/_async_reads.ts`): it may open, but never read, a file
+ *   outside.
  * - One process per directory: the first operation takes the port's `lock`
  *   on the root (`fs/_dir_lock.ts`: a `flock` on the directory itself where
  *   the runtime has one, plus the `.blobrt-lock` record) and holds its share
@@ -185,6 +203,8 @@ export class FileStorage implements Storage {
    * still need an fsync; `undefined` until the first `open` looks.
    */
   #rootParents: string[] | undefined;
+  /** The parent of the root when the root existed at the first operation. */
+  #existingParent: string | undefined;
   /** Whether this storage holds (shares) its process's lock on the root. */
   #locked = false;
   /** This storage's share of the lock, where the port gives one. */
@@ -332,23 +352,23 @@ export class FileStorage implements Storage {
     try {
       // Never create through a link: checked before mkdir, and again after it
       // (mkdir accepts a link to a directory as the directory).
-      refuseNonDirectory(partition, hex, await this.#fs.kind?.(dir));
+      refuseNonDirectory(partition, hex, await this.#fs.kind?.(dir, this.#root));
       this.#rootParents ??= await this.#missingAncestors();
       await this.#lock(partition, hex, true);
-      await this.#fs.mkdir(dir);
+      await this.#fs.mkdir(dir, this.#root);
       // The root and any parents that mkdir created: their entries made durable.
       while (this.#rootParents.length > 0) {
-        await this.#fs.syncDir(this.#rootParents[0]!);
+        await this.#syncParent(this.#rootParents[0]!);
         this.#rootParents.shift();
       }
-      refuseNonDirectory(partition, hex, await this.#fs.kind?.(dir));
+      refuseNonDirectory(partition, hex, await this.#fs.kind?.(dir, this.#root));
     } catch (cause) {
       if (cause instanceof StorageError) throw cause;
       throw new StorageError("PartitionCreationFailed", { partition, blob: hex, cause });
     }
     let file: FilePort;
     try {
-      file = await this.#fs.open(join(dir, hex));
+      file = await this.#fs.open(join(dir, hex), this.#root);
     } catch (cause) {
       const code = errorCode(cause);
       const reason = code === "ELOOP"
@@ -372,7 +392,7 @@ export class FileStorage implements Storage {
         // storage: the file, then (once per partition) its directory and the root.
         await file.fsync();
         if (!this.#syncedPartitions.has(partition)) {
-          await this.#fs.syncDir(dir);
+          await this.#fs.syncDir(dir, this.#root);
           await this.#fs.syncDir(this.#root);
           this.#syncedPartitions.add(partition);
         }
@@ -382,7 +402,7 @@ export class FileStorage implements Storage {
         // that a parseable header always means durable directory entries; the
         // truncation keeps a torn write from splicing old bytes into a header.
         creating = true;
-        await this.#fs.syncDir(dir);
+        await this.#fs.syncDir(dir, this.#root);
         await this.#fs.syncDir(this.#root);
         const region = createHeader(this.#layout, versions.max);
         file.truncate(0);
@@ -408,7 +428,7 @@ export class FileStorage implements Storage {
       // A creation (or reset of a short or torn file) that failed leaves no
       // blob for scan to list; a file it could not remove holds no valid
       // header or one that the next open makes durable.
-      if (creating) await this.#fs.removeFile(join(dir, hex)).catch(() => {});
+      if (creating) await this.#fs.removeFile(join(dir, hex), this.#root).catch(() => {});
       if (err instanceof StorageError) throw err;
       throw new StorageError("BlobOpenFailed", { partition, blob: hex, cause: err });
     }
@@ -417,10 +437,11 @@ export class FileStorage implements Storage {
   async #remove(partition: string, hex: string | undefined): Promise<void> {
     const dir = join(this.#root, partition);
     await this.#lock(partition, hex, false);
+    await this.#syncRootOnce(partition, hex);
     await this.#checkPartition(partition, dir, hex);
     if (hex === undefined) {
       try {
-        await this.#fs.removeDir(dir);
+        await this.#fs.removeDir(dir, this.#root);
       } catch (cause) {
         throw partitionError(partition, cause);
       }
@@ -431,7 +452,7 @@ export class FileStorage implements Storage {
     const path = join(dir, hex);
     let kind;
     try {
-      kind = await this.#fs.kind?.(path);
+      kind = await this.#fs.kind?.(path, this.#root);
     } catch (cause) {
       throw partitionError(partition, cause, hex);
     }
@@ -445,10 +466,13 @@ export class FileStorage implements Storage {
     }
     try {
       this.#durable.delete(`${partition}/${hex}`);
-      await this.#fs.removeFile(path);
+      await this.#fs.removeFile(path, this.#root);
     } catch (cause) {
       if (errorCode(cause) !== "ENOENT") throw partitionError(partition, cause, hex);
-      const listing = await this.#fs.readDir(dir).then(() => undefined, (err: unknown) => err);
+      const listing = await this.#fs.readDir(dir, this.#root).then(
+        () => undefined,
+        (err: unknown) => err,
+      );
       if (listing !== undefined) throw partitionError(partition, listing, hex);
       throw new StorageError("BlobMissing", { partition, blob: hex, cause });
     }
@@ -510,7 +534,47 @@ export class FileStorage implements Storage {
       if (!(await this.#missing(path))) break;
       parents.unshift(parentOf(path));
     }
+    // The root's own entry, even when the root exists: the process that made
+    // it may have died before it fsynced the parent.
+    const root = trimSlashes(this.#root);
+    if (parents.length === 0 && !isTop(root)) parents.push(this.#existingParent = parentOf(root));
     return parents;
+  }
+
+  /**
+   * fsyncs a directory above the root. The parent of a root this storage did
+   * not create may be one this process cannot open for reading (mode 0711,
+   * or outside Deno's `--allow-read`): that fsync is skipped, as nothing
+   * here can do it.
+   */
+  async #syncParent(dir: string): Promise<void> {
+    try {
+      await this.#fs.syncDir(dir);
+    } catch (err) {
+      if (dir !== this.#existingParent || !notAllowed(err)) throw err;
+    }
+  }
+
+  /**
+   * At the first `remove` or `scan` of a storage (before any `open`) on a
+   * root that exists: its entry in its parent, and the root, made durable
+   * (the first `open` does it with the partition and the file). Nothing when
+   * the root is missing.
+   */
+  async #syncRootOnce(partition: string, blob?: string): Promise<void> {
+    if (this.#rootParents !== undefined) return;
+    const root = trimSlashes(this.#root);
+    if (await this.#missing(root)) return;
+    if (!isTop(root)) {
+      this.#existingParent = parentOf(root);
+      try {
+        await this.#syncParent(this.#existingParent);
+      } catch (cause) {
+        throw new StorageError("Io", { partition, blob, cause });
+      }
+    }
+    await this.#syncDir(root, partition, blob);
+    this.#rootParents = [];
   }
 
   /** Whether nothing is at `path` (`lstat`, or a listing where the port has no `kind`). */
@@ -526,7 +590,8 @@ export class FileStorage implements Storage {
 
   async #syncDir(path: string, partition: string, blob?: string): Promise<void> {
     try {
-      await this.#fs.syncDir(path);
+      const below = path.startsWith(join(this.#root, "")) && path !== join(this.#root, "");
+      await this.#fs.syncDir(path, below ? this.#root : undefined);
     } catch (cause) {
       throw new StorageError("Io", { partition, blob, cause });
     }
@@ -539,7 +604,7 @@ export class FileStorage implements Storage {
   async #checkPartition(partition: string, dir: string, blob?: string): Promise<void> {
     let kind;
     try {
-      kind = await this.#fs.kind?.(dir);
+      kind = await this.#fs.kind?.(dir, this.#root);
     } catch (cause) {
       throw partitionError(partition, cause, blob);
     }
@@ -554,10 +619,11 @@ export class FileStorage implements Storage {
   async #scan(partition: string): Promise<Uint8Array<ArrayBuffer>[]> {
     const dir = join(this.#root, partition);
     await this.#lock(partition, undefined, false);
+    await this.#syncRootOnce(partition);
     await this.#checkPartition(partition, dir);
     let entries;
     try {
-      entries = await this.#fs.readDir(dir);
+      entries = await this.#fs.readDir(dir, this.#root);
     } catch (cause) {
       throw partitionError(partition, cause);
     }
@@ -622,6 +688,14 @@ function parentOf(path: string): string {
   if (i < 0) return ".";
   const parent = trimSlashes(path.slice(0, i + 1));
   return /^[A-Za-z]:$/.test(parent) ? parent + path[i] : parent;
+}
+
+/** Whether `err` says this process may not open the path (`EACCES`, `EPERM`, Deno's `NotCapable`). */
+function notAllowed(err: unknown): boolean {
+  const code = errorCode(err);
+  const name = (err as { name?: unknown } | null)?.name;
+  return code === "EACCES" || code === "EPERM" || name === "NotCapable" ||
+    name === "PermissionDenied";
 }
 
 /** Refuses, before anything is created, a partition that is a symbolic link or not a directory. */

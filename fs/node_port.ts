@@ -11,6 +11,10 @@
  * - every call passes all of its arguments (some Bun versions misread omitted ones);
  * - blobs open with `O_NOFOLLOW` (a symbolic link, dangling or not, is `ELOOP`
  *   and nothing is created), then `fstat` refuses anything but a regular file;
+ * - given the storage root, a call on a path below it resolves beneath the root
+ *   through FFI where the runtime has it (`fs/_beneath.ts`: Bun, and Deno with
+ *   `--allow-ffi`); on Bun the blob's descriptor is used as it is, on Deno it is
+ *   reopened through `/proc/self/fd`. Node resolves the path as given;
  * - `readAt` results of 64 KiB and more come from `Buffer.allocUnsafeSlow` (unpooled,
  *   not zeroed: the read fills every byte or the call fails), re-viewed as a plain
  *   `Uint8Array`.
@@ -32,6 +36,7 @@ import {
 import { detectRuntime } from "../core/_runtime.ts";
 import { lockDirectory } from "./_dir_lock.ts";
 import { sharedAsyncReads } from "./_async_reads.ts";
+import { type BeneathHost, type BeneathOps, loadBeneath } from "./_beneath.ts";
 
 /** Deno's `writevSync` concatenates in JavaScript (117× slower): no `writev` there. */
 const NO_PWRITEV = detectRuntime() === "deno";
@@ -47,7 +52,11 @@ const OPEN_FLAGS = fs.constants.O_RDWR | fs.constants.O_CREAT | fs.constants.O_N
 
 /** Opens a regular file without following a symbolic link; anything else is closed and refused. */
 async function openRegular(path: string): Promise<number> {
-  const fd = await call<number>((cb) => fs.open(path, OPEN_FLAGS, 0o644, cb));
+  return checkRegular(await call<number>((cb) => fs.open(path, OPEN_FLAGS, 0o644, cb)), path);
+}
+
+/** `fd` when it is a regular file; otherwise it is closed and refused. */
+function checkRegular(fd: number, path: string): number {
   let regular: boolean;
   try {
     regular = fs.fstatSync(fd).isFile();
@@ -78,9 +87,11 @@ function filePort(fd: number, path: string): FilePort {
   };
 }
 
-/** The `node:fs` port: works wherever `node:fs` does (Deno, Bun, Node). */
-export const nodeFileSystem: FileSystemPort = {
-  name: "node:fs",
+/** Bun's `node:fs` takes the process's own descriptors; Deno's has numbers of its own. */
+const RAW_FDS = detectRuntime() === "bun";
+
+/** The path-based calls `fs/_beneath.ts` builds on, on `/proc/self/fd/<fd>` paths. */
+const host: BeneathHost = {
   mkdir: async (path) => {
     await fsp.mkdir(path, { recursive: true, mode: 0o755 });
   },
@@ -96,10 +107,48 @@ export const nodeFileSystem: FileSystemPort = {
       fs.closeSync(fd);
     }
   },
-  removeFile: (path) => fsp.unlink(path),
+  adopt: async (raw, path, close) => {
+    if (RAW_FDS) return filePort(checkRegular(raw, path), path);
+    // Reopened through the descriptor's /proc entry, which names this very file.
+    let fd;
+    try {
+      fd = await call<number>((cb) => fs.open(`/proc/self/fd/${raw}`, fs.constants.O_RDWR, 0, cb));
+    } finally {
+      close(raw);
+    }
+    return filePort(checkRegular(fd, path), path);
+  },
+};
+
+/** The beneath-the-root calls where this runtime has them (see `fs/_beneath.ts`). */
+async function beneath(root: string | undefined): Promise<BeneathOps | undefined> {
+  return root === undefined ? undefined : await loadBeneath(host);
+}
+
+/** The `node:fs` port: works wherever `node:fs` does (Deno, Bun, Node). */
+export const nodeFileSystem: FileSystemPort = {
+  name: "node:fs",
+  mkdir: async (path, root) => {
+    const b = await beneath(root);
+    return b ? b.mkdir(root!, path) : host.mkdir(path);
+  },
+  readDir: async (path, root) => {
+    const b = await beneath(root);
+    return b ? b.readDir(root!, path) : host.readDir(path);
+  },
+  syncDir: async (path, root) => {
+    const b = await beneath(root);
+    return b ? b.syncDir(root!, path) : host.syncDir(path);
+  },
+  removeFile: async (path, root) => {
+    const b = await beneath(root);
+    return b ? b.removeFile(root!, path) : fsp.unlink(path);
+  },
   lock: lockDirectory,
   readPool: sharedAsyncReads,
-  kind: async (path) => {
+  kind: async (path, root) => {
+    const b = await beneath(root);
+    if (b) return b.kind(root!, path);
     let st: fs.Stats;
     try {
       st = await fsp.lstat(path);
@@ -112,13 +161,18 @@ export const nodeFileSystem: FileSystemPort = {
     if (st.isDirectory()) return "dir";
     return st.isFile() ? "file" : "other";
   },
-  removeDir: async (path) => {
+  removeDir: async (path, root) => {
+    const b = await beneath(root);
+    if (b) return b.removeDir(root!, path);
     if (!(await fsp.lstat(path)).isDirectory()) {
       throw Object.assign(new Error(`not a directory: ${path}`), { code: "ENOTDIR" });
     }
     await fsp.rm(path, { recursive: true, force: false, maxRetries: 0, retryDelay: 100 });
   },
-  open: async (path) => filePort(await openRegular(path), path),
+  open: async (path, root) => {
+    const b = await beneath(root);
+    return b ? b.open(root!, path) : filePort(await openRegular(path), path);
+  },
   // Large results: unpooled and not zeroed (a read overwrites every byte or
   // fails), viewed as a plain Uint8Array so no Buffer leaks out. Small ones: a
   // plain allocation, cheaper than the Buffer plus the view (on Bun, 4 KiB

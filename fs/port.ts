@@ -112,27 +112,35 @@ export interface DirEntry {
  * link or anything but a regular file, and the engine asks `kind` before it
  * uses a partition directory. The root directory itself may be a symbolic
  * link: that is the user's choice, and it is followed.
+ *
+ * The engine passes the storage root as `root` to each call on a path below
+ * it (`path` is then `root` joined with names). A port that can resolves such
+ * a path beneath `root` without following a symbolic link at any component,
+ * so another process swapping a directory for a link mid-call cannot send
+ * it outside (`ELOOP`, or `ENOTDIR` for a directory on the way, and `kind`
+ * says `"symlink"`); the ports of this package do where the runtime has FFI on
+ * Linux (`fs/_beneath.ts`). A port may ignore `root` and resolve `path`.
  */
 export interface FileSystemPort {
   /** Short name for messages and benchmarks, such as `"node:fs"`. */
   readonly name: string;
   /** Creates a directory and its parents; no error if it exists. */
-  mkdir(path: string): Promise<void>;
+  mkdir(path: string, root?: string): Promise<void>;
   /** Lists a directory. */
-  readDir(path: string): Promise<DirEntry[]>;
+  readDir(path: string, root?: string): Promise<DirEntry[]>;
   /** fsyncs a directory, making its entries durable. */
-  syncDir(path: string): Promise<void>;
+  syncDir(path: string, root?: string): Promise<void>;
   /** Removes a file. */
-  removeFile(path: string): Promise<void>;
+  removeFile(path: string, root?: string): Promise<void>;
   /** Removes a directory and everything in it. */
-  removeDir(path: string): Promise<void>;
+  removeDir(path: string, root?: string): Promise<void>;
   /**
    * What `path` names, without following a symbolic link in its last
    * component (`lstat`); `"missing"` when nothing is there or a parent is not
    * a directory. Optional: without it the engine cannot refuse a partition
    * directory that is a symbolic link, and relies on `open` alone for blobs.
    */
-  kind?(path: string): Promise<"file" | "dir" | "symlink" | "other" | "missing">;
+  kind?(path: string, root?: string): Promise<"file" | "dir" | "symlink" | "other" | "missing">;
   /**
    * Takes this process's exclusive lock on a storage directory, which exists;
    * resolves at once when this process holds it already, and rejects with an
@@ -157,7 +165,7 @@ export interface FileSystemPort {
    * code `ELOOP`. Anything else but a regular file rejects (`EISDIR` for a
    * directory, {@linkcode NOT_REGULAR} otherwise), closing what it opened.
    */
-  open(path: string): Promise<FilePort>;
+  open(path: string, root?: string): Promise<FilePort>;
   /**
    * Allocates a plain `Uint8Array` of `length` bytes that a read will fill
    * completely, so it need not be zeroed first. It must own its memory, an

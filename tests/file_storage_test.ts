@@ -52,7 +52,11 @@ class ChoppyFs implements FileSystemPort {
     }
     return Promise.resolve(out);
   }
+  /** Directories whose sync rejects with this error, every time. */
+  readonly unreadable = new Map<string, Error>();
   syncDir(path: string): Promise<void> {
+    const err = this.unreadable.get(path);
+    if (err !== undefined) return Promise.reject(err);
     this.syncs.push(`syncDir ${path}`);
     return Promise.resolve();
   }
@@ -220,9 +224,15 @@ test("FileStorage: the first open of an existing blob makes it durable before re
   const storage = new FileStorage({ directory: "/root" }, fs);
   const first = await storage.open("p", "b");
   assert.equal(first.size, 3);
-  // The header was already valid: nothing rewritten, but the file, its
-  // partition directory and the root are fsynced before open resolves.
-  assert.deepEqual(fs.syncs, ["fsync /root/p/62", "syncDir /root/p", "syncDir /root"]);
+  // The header was already valid: nothing rewritten, but the root's entry
+  // in its parent, the file, its partition directory and the root are
+  // fsynced before open resolves.
+  assert.deepEqual(fs.syncs, [
+    "syncDir /",
+    "fsync /root/p/62",
+    "syncDir /root/p",
+    "syncDir /root",
+  ]);
   assertBytes(fs.files.get("/root/p/62")!.data, v0([1, 2, 3]));
   // Opened again by the same storage: already durable, no sync at all.
   fs.syncs.length = 0;
@@ -235,7 +245,12 @@ test("FileStorage: the first open of an existing blob makes it durable before re
   // A new storage on the same directory knows nothing yet: it syncs again.
   fs.syncs.length = 0;
   const fresh = await new FileStorage({ directory: "/root" }, fs).open("p", "b");
-  assert.deepEqual(fs.syncs, ["fsync /root/p/62", "syncDir /root/p", "syncDir /root"]);
+  assert.deepEqual(fs.syncs, [
+    "syncDir /",
+    "fsync /root/p/62",
+    "syncDir /root/p",
+    "syncDir /root",
+  ]);
   await fresh.blob.close();
 });
 
@@ -244,7 +259,12 @@ test("FileStorage: a blob this storage created is not fsynced again on its next 
   fs.dirs.add("/root");
   const storage = new FileStorage({ directory: "/root" }, fs);
   const created = await storage.open("p", "b");
-  assert.deepEqual(fs.syncs, ["syncDir /root/p", "syncDir /root", "fsync /root/p/62"]);
+  assert.deepEqual(fs.syncs, [
+    "syncDir /",
+    "syncDir /root/p",
+    "syncDir /root",
+    "fsync /root/p/62",
+  ]);
   fs.syncs.length = 0;
   const again = await storage.open("p", "b");
   assert.deepEqual(fs.syncs, []);
@@ -258,7 +278,7 @@ test("FileStorage: an open whose fsync fails rejects, and the next open fsyncs a
   const storage = new FileStorage({ directory: "/root" }, fs);
   fs.failNextFsync = Object.assign(new Error("injected"), { code: "EIO" });
   await assert.rejects(storage.open("p", "b"), { code: "BlobOpenFailed" });
-  assert.deepEqual(fs.syncs, ["fsync /root/p/62"]);
+  assert.deepEqual(fs.syncs, ["syncDir /", "fsync /root/p/62"]);
   fs.syncs.length = 0;
   const opened = await storage.open("p", "b");
   assert.equal(opened.size, 1);
@@ -293,15 +313,72 @@ test("FileStorage: creating the root fsyncs the parent of each directory it crea
   const other = await storage.open("q", "b");
   assert.ok(!fs.syncs.some((s) => s === "syncDir /data" || s === "syncDir /data/a"));
   await Promise.all([opened.blob.close(), other.blob.close()]);
-  // An existing root: its parent is left alone.
+  // An existing root, in a new storage: its entry in its parent made durable
+  // again (the process that created it may have died before its fsync).
   fs.syncs.length = 0;
   const existing = await new FileStorage({ directory: "/data/a/root" }, fs).open("p", "b");
   assert.deepEqual(fs.syncs, [
+    "syncDir /data/a",
     "fsync /data/a/root/p/62",
     "syncDir /data/a/root/p",
     "syncDir /data/a/root",
   ]);
   await existing.blob.close();
+});
+
+test("FileStorage: a first scan or remove on an existing root makes the root's entry durable, once", async () => {
+  for (const first of ["scan", "remove"] as const) {
+    const fs = new ChoppyFs(1 << 30);
+    fs.dirs.add("/data").add("/data/root").add("/data/root/p");
+    const storage = new FileStorage({ directory: "/data/root" }, fs);
+    if (first === "scan") assert.deepEqual(await storage.scan("p"), []);
+    else await storage.remove("q").catch(() => {});
+    assert.deepEqual(fs.syncs.slice(0, 2), ["syncDir /data", "syncDir /data/root"], first);
+    fs.syncs.length = 0;
+    await storage.scan("p");
+    const opened = await storage.open("p", "b");
+    assert.ok(!fs.syncs.includes("syncDir /data"), `${first}: once per storage`);
+    await opened.blob.close();
+  }
+  // No root: nothing synced, nothing created.
+  const fs = new ChoppyFs(1 << 30);
+  fs.dirs.add("/data");
+  await assert.rejects(new FileStorage({ directory: "/data/root" }, fs).scan("p"), {
+    code: "PartitionMissing",
+  });
+  assert.deepEqual(fs.syncs, []);
+});
+
+test("FileStorage: the parent of an existing root that cannot be opened is skipped; other failures are not", async () => {
+  const denied = [
+    Object.assign(new Error("denied"), { code: "EACCES" }),
+    Object.assign(new Error("Requires read access"), { name: "NotCapable" }),
+  ];
+  for (const err of denied) {
+    for (const first of ["open", "scan"] as const) {
+      const fs = new ChoppyFs(1 << 30);
+      fs.dirs.add("/data").add("/data/root").add("/data/root/p");
+      fs.unreadable.set("/data", err);
+      const storage = new FileStorage({ directory: "/data/root" }, fs);
+      if (first === "scan") assert.deepEqual(await storage.scan("p"), []);
+      else await (await storage.open("p", "b")).blob.close();
+      assert.ok(fs.syncs.includes("syncDir /data/root"), `${first}: ${fs.syncs.join(", ")}`);
+    }
+  }
+  // An I/O error on that parent fails the operation.
+  const fs = new ChoppyFs(1 << 30);
+  fs.dirs.add("/data").add("/data/root").add("/data/root/p");
+  fs.unreadable.set("/data", Object.assign(new Error("io"), { code: "EIO" }));
+  const storage = new FileStorage({ directory: "/data/root" }, fs);
+  await assert.rejects(storage.open("p", "b"), { code: "PartitionCreationFailed" });
+  await assert.rejects(new FileStorage({ directory: "/data/root" }, fs).scan("p"), { code: "Io" });
+  // A root this storage creates: its parent must be synced, whatever the error.
+  const fresh = new ChoppyFs(1 << 30);
+  fresh.dirs.add("/data");
+  fresh.unreadable.set("/data", denied[0]!);
+  await assert.rejects(new FileStorage({ directory: "/data/root" }, fresh).open("p", "b"), {
+    code: "PartitionCreationFailed",
+  });
 });
 
 /** A file port over `data` whose calls record the lengths they are given. */

@@ -2,7 +2,10 @@
  * Durable open, checked on real system calls with `strace` (SPEC §4 "Durable
  * open, always"): an open whose fsync fails (injected EIO) leaves no blob
  * behind, and a blob file left by an open that was killed after writing its
- * header is fsynced by the next process's first open before it resolves.
+ * header is fsynced by the next process's first open before it resolves, and
+ * so is the whole chain above it: the root's entry in its parent, the root,
+ * the partition directory (the root may have been created by a process that
+ * died before it fsynced its parent).
  * CI installs strace; where it is missing or cannot trace, the test says so.
  */
 
@@ -52,7 +55,60 @@ function traced(driver: string, dir: string, file: string, inject: boolean) {
   return { lines: r.stdout.trim().split("\n"), trace };
 }
 
+/** Runs the fixture under strace with `-y`: the fsync calls on any of `paths`, fds named. */
+function tracedChain(driver: string, dir: string, paths: string[]): string[] {
+  const log = join(dir, "..", `${driver}.chain.strace`);
+  const runtime = isDeno
+    ? [process.execPath, "run", "-A", "--quiet", fixture, driver, dir]
+    : [process.execPath, fixture, driver, dir];
+  const r = spawnSync("strace", [
+    "-f",
+    "-qq",
+    "-y",
+    "-o",
+    log,
+    ...paths.flatMap((p) => ["-P", p]),
+    "-e",
+    "trace=fsync,fdatasync",
+    ...runtime,
+  ], { encoding: "utf8", timeout: 60_000 });
+  assert.equal(r.status, 0, r.stderr);
+  assert.deepEqual(r.stdout.trim().split("\n"), ["first ok", "second ok", "scan 62"]);
+  const trace = fs.readFileSync(log, "utf8").split("\n").filter((l) => /sync\(.*= 0/.test(l));
+  fs.rmSync(log);
+  return trace;
+}
+
 for (const driver of drivers) {
+  test(
+    `strace ${driver}: a fresh process's first open on an existing root fsyncs parent, root, partition, file`,
+    { skip },
+    async () => {
+      const top = await tempDir();
+      try {
+        const parent = join(top, "parent");
+        const dir = join(parent, "store");
+        fs.mkdirSync(join(dir, "p"), { recursive: true }); // as by a process killed at once
+        const file = join(dir, "p", "62");
+        fs.writeFileSync(file, createHeader("v0", 0));
+        const trace = tracedChain(driver, dir, [parent, dir, join(dir, "p"), file]);
+        const at = (path: string) => trace.findIndex((l) => l.includes(`<${path}>)`));
+        const text = trace.join("\n");
+        for (const path of [parent, dir, join(dir, "p"), file]) {
+          assert.ok(at(path) >= 0, `${path} fsynced:\n${text}`);
+        }
+        assert.equal(
+          trace.filter((l) => l.includes(`<${parent}>)`)).length,
+          1,
+          `parent once:\n${text}`,
+        );
+        assert.ok(at(parent) < at(file), `the parent before the file:\n${text}`);
+      } finally {
+        fs.rmSync(top, { recursive: true, force: true });
+      }
+    },
+  );
+
   test(
     `strace ${driver}: an open whose fsync fails (EIO) rejects and leaves no blob`,
     { skip },
