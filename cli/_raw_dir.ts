@@ -34,6 +34,16 @@ export function utf8(bytes: Uint8Array): string | undefined {
   }
 }
 
+/** Whether `path` names an entry (a U+FFFD in a real name round-trips; a lossy one does not). */
+function exists(path: string): boolean {
+  try {
+    fs.lstatSync(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
 function kindOf(st: fs.Stats): RawEntry["kind"] {
   return st.isFile() ? "file" : st.isDirectory() ? "dir" : "other";
 }
@@ -128,11 +138,11 @@ export function readRawDir(dir: string): RawEntry[] {
     if (entries !== undefined) return entries;
   }
   if ((globalThis as { Deno?: unknown }).Deno !== undefined) {
-    // Lossy names: lstat each by its text (a name that does not round-trip is `other`).
+    // Lossy names: a name with U+FFFD that does not lstat is marked `lossy`.
     return fs.readdirSync(dir, { withFileTypes: true }).map((e) => {
       const bytes = new TextEncoder().encode(e.name);
       const kind = e.isFile() ? "file" : e.isDirectory() ? "dir" : "other";
-      return e.name.includes("\ufffd")
+      return e.name.includes("\ufffd") && !exists(`${dir}/${e.name}`)
         ? { bytes, text: e.name, kind, lossy: true as const }
         : { bytes, text: e.name, kind };
     });

@@ -200,9 +200,11 @@ const byName = (a: RawEntry, b: RawEntry) => compareBytes(a.bytes, b.bytes);
 
 /** A problem with the entry `e` (of `partition`, when given). */
 function foreign(e: RawEntry, problem: string, partition?: string): Problem {
-  const named = e.text === undefined ? {} : { entry: e.text };
+  const named = e.text === undefined || e.lossy ? {} : { entry: e.text };
   const at = partition === undefined ? {} : { partition };
-  return { ...at, ...named, entryHex: toHex(e.bytes), problem };
+  // Deno without FFI sees such a name only as lossy text: say so rather than guess bytes.
+  const note = e.lossy ? " (the name is not UTF-8: run Deno with --allow-ffi for its bytes)" : "";
+  return { ...at, ...named, entryHex: toHex(e.bytes), problem: problem + note };
 }
 
 /** The problem of a blob file whose name is `hex`. */

@@ -94,7 +94,8 @@ Control and format characters in names print escaped (see blobrt --help).
               exact); entry is that name as text, only when it is valid UTF-8
   totals      { partitions, blobs, bytes, problems }
 (Deno reads names that are not UTF-8 as bytes through FFI: run it with
---allow-ffi or -A, else such names are its lossy text.)`,
+--allow-ffi or -A; without, entryHex is that of Deno's lossy text (U+FFFD
+for each bad byte) and the problem says so.)`,
   verify: `usage: blobrt verify <dir> [--versions MIN..MAX] [--json]
 
 Checks every partition and blob: foreign entries, invalid partition names,
@@ -119,7 +120,8 @@ that starts with '-' goes after '--' (blobrt cat <dir> p -- --name).
 --hex        write lowercase hex instead of raw bytes
 The blob must be a regular file in a partition directory: a symbolic link
 (as the partition or as the blob), FIFO, directory or socket is refused
-(exit 1) without being followed.`,
+(exit 1) without being followed. <dir> itself may be a link, as for the
+storage drivers.`,
   bench: `usage: blobrt bench [--workload NAME|all] [--driver default|node|deno|bun|memory]
                     [--io-size N] [--inflight N] [--file-size N] [--duration S]
                     [--dir PATH] [--cache warm|cold] [--anchors|--no-anchors] [--json]
