@@ -263,7 +263,7 @@ async function partitionOf(
   // listed before its file was made) are forgotten.
   const names = new Set(entries.map(([name]) => name));
   for (const name of partition.owned) if (!names.has(name)) partition.owned.delete(name);
-  const listed = partition.owned.size;
+  const listed = ledgerText(partition);
   const gens = new Map<string, Set<number>>();
   const tombs = new Map<string, Set<number>>();
   for (const [name, kind] of entries) {
@@ -281,53 +281,71 @@ async function partitionOf(
     set.add(p.gen);
   }
   for (const hex of new Set([...gens.keys(), ...tombs.keys()])) {
-    const present = gens.get(hex) ?? new Set<number>();
-    const removed = tombs.get(hex) ?? new Set<number>();
-    let live = -1;
-    for (const g of present) if (!removed.has(g) && g > live) live = g;
-    let clean = true;
-    for (const g of present) {
-      if (g === live) continue;
-      // File first, then its tombstone: a crash in between never resurrects it.
-      if (await tryRemove(dir, fileName(hex, g))) {
-        partition.owned.delete(fileName(hex, g));
-        if (!await dropTombstone(dir, partition, hex, g)) clean = false;
-      } else {
-        clean = false;
-        addDead(partition, hex, g);
-        if (!removed.has(g)) {
-          // An older generation without a tombstone: give it one, it is not live.
-          await own(dir, partition, tombstoneName(hex, g)).catch(noop);
-          await dir.getFileHandle(tombstoneName(hex, g), { create: true }).catch(noop);
-        }
-      }
-    }
-    for (const g of removed) {
-      if (!present.has(g) && !await dropTombstone(dir, partition, hex, g)) clean = false;
-    }
-    if (live > 0 && clean && !partition.removed) {
-      // Back to the plain commonware name where the browser can move files.
-      try {
-        const handle = await dir.getFileHandle(fileName(hex, live));
-        if (handle.move !== undefined) {
-          await handle.move(hex);
-          partition.owned.delete(fileName(hex, live));
-          live = 0;
-        }
-      } catch {
-        // keep the generation name
-      }
-    }
-    if (live > 0) partition.live.set(hex, live);
-    else if (live < 0 && partition.dead.has(hex)) {
-      partition.live.set(hex, nextGeneration(partition, hex));
-    }
+    await healName(dir, partition, hex, gens.get(hex) ?? new Set(), tombs.get(hex) ?? new Set());
   }
-  if (partition.owned.size !== listed && !partition.foreignLedger) {
+  if (ledgerText(partition) !== listed && !partition.foreignLedger) {
     await saveLedger(dir, partition).catch(noop); // stale names are harmless: next time
   }
   partitions.set(key, partition);
   return partition;
+}
+
+/** What the ledger would say: to write it only when healing changed it. */
+function ledgerText(partition: Partition): string {
+  return [...partition.owned].sort().join("/");
+}
+
+/**
+ * Heals the files of one name (`present`: its generations, `removed`: its
+ * tombstones, all of them this driver's): see the module docs.
+ */
+async function healName(
+  dir: OpfsDirectoryHandle,
+  partition: Partition,
+  hex: string,
+  present: Set<number>,
+  removed: Set<number>,
+): Promise<void> {
+  let live = -1;
+  for (const g of present) if (!removed.has(g) && g > live) live = g;
+  let clean = true;
+  for (const g of present) {
+    if (g === live) continue;
+    // File first, then its tombstone: a crash in between never resurrects it.
+    if (await tryRemove(dir, fileName(hex, g))) {
+      partition.owned.delete(fileName(hex, g));
+      if (!await dropTombstone(dir, partition, hex, g)) clean = false;
+    } else {
+      clean = false;
+      addDead(partition, hex, g);
+      if (!removed.has(g)) {
+        // An older generation without a tombstone: give it one, it is not live.
+        if (await own(dir, partition, tombstoneName(hex, g)).then(() => true, () => false)) {
+          await dir.getFileHandle(tombstoneName(hex, g), { create: true }).catch(noop);
+        }
+      }
+    }
+  }
+  for (const g of removed) {
+    if (!present.has(g) && !await dropTombstone(dir, partition, hex, g)) clean = false;
+  }
+  if (live > 0 && clean && !partition.removed) {
+    // Back to the plain commonware name where the browser can move files.
+    try {
+      const handle = await dir.getFileHandle(fileName(hex, live));
+      if (handle.move !== undefined) {
+        await handle.move(hex);
+        partition.owned.delete(fileName(hex, live));
+        live = 0;
+      }
+    } catch {
+      // keep the generation name
+    }
+  }
+  if (live > 0) partition.live.set(hex, live);
+  else if (live < 0 && partition.dead.has(hex)) {
+    partition.live.set(hex, nextGeneration(partition, hex));
+  }
 }
 
 /**
@@ -490,6 +508,7 @@ export function opfsPort(rootPath: string): FileSystemPort {
   return checked(uncheckedPort(rootPath));
 }
 
+// Over 70 lines: one short method per port call, sharing this storage's closure.
 function uncheckedPort(rootPath: string): FileSystemPort {
   const rootDepth = segmentsOf(rootPath).length;
   /** The path's components and its depth below the storage root (1: partition, 2: blob). */
