@@ -16,9 +16,10 @@ import {
   HEADER_SIZE_V1,
   type HeaderClass,
 } from "../core/header.ts";
-import { fromHex, isPartitionName } from "../core/names.ts";
+import { compareBytes, fromHex, isPartitionName, toHex } from "../core/names.ts";
 import { LOCK_FILE } from "../fs/_dir_lock.ts";
 import type { VersionRange } from "../core/types.ts";
+import { type RawEntry, readRawDir } from "./_raw_dir.ts";
 
 /** One blob file found by {@linkcode inspectDirectory}. */
 export interface BlobReport {
@@ -49,8 +50,13 @@ export interface BlobReport {
 export interface Problem {
   /** The partition, when the problem is inside one. */
   partition?: string;
-  /** The entry's file name (hex for blobs). */
-  entry: string;
+  /**
+   * The entry's file name as text, when its bytes are valid UTF-8 (for a
+   * blob, its hex name); absent for any other name, which only `entryHex` gives.
+   */
+  entry?: string;
+  /** The entry's file name exactly: the lowercase hex of its bytes. */
+  entryHex: string;
   /** What is wrong. */
   problem: string;
 }
@@ -190,7 +196,21 @@ function inspectBlob(dir: string, partition: string, hex: string, name: Uint8Arr
     : { ...base, size, status: header.status };
 }
 
-const byName = (a: fs.Dirent, b: fs.Dirent) => a.name < b.name ? -1 : a.name > b.name ? 1 : 0;
+const byName = (a: RawEntry, b: RawEntry) => compareBytes(a.bytes, b.bytes);
+
+/** A problem with the entry `e` (of `partition`, when given). */
+function foreign(e: RawEntry, problem: string, partition?: string): Problem {
+  const named = e.text === undefined || e.lossy ? {} : { entry: e.text };
+  const at = partition === undefined ? {} : { partition };
+  // Deno without FFI sees such a name only as lossy text: say so rather than guess bytes.
+  const note = e.lossy ? " (the name is not UTF-8: run Deno with --allow-ffi for its bytes)" : "";
+  return { ...at, ...named, entryHex: toHex(e.bytes), problem: problem + note };
+}
+
+/** The problem of a blob file whose name is `hex`. */
+function blobProblem(partition: string, hex: string, problem: string): Problem {
+  return { partition, entry: hex, entryHex: toHex(new TextEncoder().encode(hex)), problem };
+}
 
 /**
  * Reads a storage directory without changing it: every partition, every blob
@@ -205,7 +225,12 @@ const byName = (a: fs.Dirent, b: fs.Dirent) => a.name < b.name ? -1 : a.name > b
  * await Deno.mkdir(`${dir}/p`);
  * await Deno.writeFile(`${dir}/p/README`, new Uint8Array(1));
  * assert.deepEqual(inspectDirectory(dir).foreign, [
- *   { partition: "p", entry: "README", problem: "not a lowercase hex blob name" },
+ *   {
+ *     partition: "p",
+ *     entry: "README",
+ *     entryHex: "524541444d45",
+ *     problem: "not a lowercase hex blob name",
+ *   },
  * ]);
  * await Deno.remove(dir, { recursive: true });
  * ```
@@ -216,33 +241,28 @@ const byName = (a: fs.Dirent, b: fs.Dirent) => a.name < b.name ? -1 : a.name > b
  */
 export function inspectDirectory(dir: string): DirectoryReport {
   const report: DirectoryReport = { partitions: [], blobs: [], foreign: [] };
-  for (const entry of fs.readdirSync(dir, { withFileTypes: true }).sort(byName)) {
-    if (entry.name === LOCK_FILE && entry.isFile()) continue; // a running storage's lock
-    if (!entry.isDirectory()) {
-      report.foreign.push({ entry: entry.name, problem: "not a partition directory" });
+  // Names as their bytes: two names that are not UTF-8 never read as one.
+  for (const entry of readRawDir(dir).sort(byName)) {
+    if (entry.text === LOCK_FILE && entry.kind === "file") continue; // a running storage's lock
+    if (entry.kind !== "dir") {
+      report.foreign.push(foreign(entry, "not a partition directory"));
       continue;
     }
-    if (!isPartitionName(entry.name)) {
-      report.foreign.push({ entry: entry.name, problem: "not a valid partition name" });
+    if (entry.text === undefined || !isPartitionName(entry.text)) {
+      report.foreign.push(foreign(entry, "not a valid partition name"));
       continue;
     }
-    const partition = entry.name;
+    const partition = entry.text;
     report.partitions.push(partition);
     // Lowercase hex sorts as the bytes it spells.
-    for (
-      const file of fs.readdirSync(`${dir}/${partition}`, { withFileTypes: true }).sort(byName)
-    ) {
-      const name = fromHex(file.name);
-      if (!file.isFile()) {
-        report.foreign.push({ partition, entry: file.name, problem: "not a file" });
+    for (const file of readRawDir(`${dir}/${partition}`).sort(byName)) {
+      const name = file.text === undefined ? undefined : fromHex(file.text);
+      if (file.kind !== "file") {
+        report.foreign.push(foreign(file, "not a file", partition));
       } else if (name === undefined) {
-        report.foreign.push({
-          partition,
-          entry: file.name,
-          problem: "not a lowercase hex blob name",
-        });
+        report.foreign.push(foreign(file, "not a lowercase hex blob name", partition));
       } else {
-        report.blobs.push(inspectBlob(dir, partition, file.name, name));
+        report.blobs.push(inspectBlob(dir, partition, file.text!, name));
       }
     }
   }
@@ -262,7 +282,7 @@ export function inspectDirectory(dir: string): DirectoryReport {
  * await Deno.mkdir(`${dir}/p`);
  * await Deno.writeFile(`${dir}/p/00`, new Uint8Array([67, 87, 73, 67, 0, 0, 0, 9]));
  * assert.deepEqual(problems(inspectDirectory(dir), { min: 0, max: 3 }), [
- *   { partition: "p", entry: "00", problem: "blob version 9 outside 0..=3" },
+ *   { partition: "p", entry: "00", entryHex: "3030", problem: "blob version 9 outside 0..=3" },
  * ]);
  * await Deno.remove(dir, { recursive: true });
  * ```
@@ -274,18 +294,15 @@ export function inspectDirectory(dir: string): DirectoryReport {
 export function problems(report: DirectoryReport, versions?: VersionRange): Problem[] {
   const out = [...report.foreign];
   for (const { partition, hex, status, version } of report.blobs) {
-    const at = { partition, entry: hex };
-    if (status === "short") out.push({ ...at, problem: "short file (no complete header)" });
-    else if (status === "torn") out.push({ ...at, problem: "torn creation (open resets it)" });
-    else if (status !== "ok") out.push({ ...at, problem: status });
+    const at = (problem: string) => out.push(blobProblem(partition, hex, problem));
+    if (status === "short") at("short file (no complete header)");
+    else if (status === "torn") at("torn creation (open resets it)");
+    else if (status !== "ok") at(status);
     else if (
       versions !== undefined && version !== undefined &&
       (version < versions.min || version > versions.max)
     ) {
-      out.push({
-        ...at,
-        problem: `blob version ${version} outside ${versions.min}..=${versions.max}`,
-      });
+      at(`blob version ${version} outside ${versions.min}..=${versions.max}`);
     }
   }
   return out;

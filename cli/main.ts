@@ -43,7 +43,7 @@ import process from "node:process";
 import { blobNameBytes, fromHex, isPartitionName, toHex } from "../core/names.ts";
 import type { VersionRange } from "../core/types.ts";
 import { parseCommandLine, UsageError } from "./args.ts";
-import { inspectDirectory, openBlobFile, problems, readHeaderFd } from "./inspect.ts";
+import { inspectDirectory, openBlobFile, type Problem, problems, readHeaderFd } from "./inspect.ts";
 import { main as workload } from "./workload.ts";
 import { VERSION } from "./_version.ts";
 
@@ -66,11 +66,16 @@ commands:
 Options take '--name value' or '--name=value'; after '--' every argument is
 positional. Run 'blobrt <command> --help' for a command's options.
 
-Names are printed so they cannot drive the terminal: control characters
-become \\xHH (C0, DEL) or \\uHHHH (C1, bidirectional controls, lone
-surrogates) and a backslash becomes \\\\; --json output is exact JSON (C1,
-DEL and bidirectional controls as \\u escapes too). The lock file a running
-storage keeps in its directory (.blobrt-lock) is not a foreign entry.
+Names are printed so they cannot drive or reorder the terminal: C0 controls
+and DEL become \\xHH; every other control, format character (bidirectional
+controls and isolates such as U+202E and U+2066..U+2069, zero-width
+characters), line or paragraph separator (U+2028, U+2029), lone surrogate
+or unassigned code point becomes \\uHHHH (\\u{HHHHH} above U+FFFF); a
+backslash becomes \\\\; a name that is not UTF-8 prints its printable ASCII
+bytes and \\xHH for the others. --json output is exact JSON with the same
+characters as \\u escapes, and gives every name as bytes too (see
+'blobrt inspect --help'). The lock file a running storage keeps in its
+directory (.blobrt-lock) is not a foreign entry.
 cat never opens a symbolic link, FIFO or other non-regular file.`,
   inspect: `usage: blobrt inspect <dir> [--json]
 
@@ -78,8 +83,19 @@ One row per blob: partition, name (lowercase hex, and the text when it is
 printable UTF-8), header layout (v0: 8-byte CWIC header, v1: 4096-byte CWIK
 header; - when the magic names neither), logical size, blob version, header
 status; totals at the end. Foreign entries follow, one line each.
-Control characters in names print as \\xHH or \\uHHHH, a backslash as \\\\
-(see blobrt --help); --json prints the same as one JSON object, names exact.`,
+Control and format characters in names print escaped (see blobrt --help).
+--json prints one JSON object, names exact:
+  partitions  [name, ...], sorted
+  blobs       [{ partition, hex, text?, layout?, size, version?, status }]:
+              hex is the file name (the name's bytes in lowercase hex), text
+              the name when it is printable UTF-8
+  foreign     [{ partition?, entry?, entryHex, problem }]: entryHex is the
+              entry's file name as the lowercase hex of its bytes (always
+              exact); entry is that name as text, only when it is valid UTF-8
+  totals      { partitions, blobs, bytes, problems }
+(Deno reads names that are not UTF-8 as bytes through FFI: run it with
+--allow-ffi or -A; without, entryHex is that of Deno's lossy text (U+FFFD
+for each bad byte) and the problem says so.)`,
   verify: `usage: blobrt verify <dir> [--versions MIN..MAX] [--json]
 
 Checks every partition and blob: foreign entries, invalid partition names,
@@ -90,7 +106,9 @@ header region or non-zero padding, and (with
 with its partition and hex name (control characters as \\xHH or \\uHHHH, a
 backslash as \\\\). Exits 0 when all is sound, 1 otherwise.
 --json prints one JSON object instead: { ok, partitions, blobs, problems },
-where problems is a list of { partition?, entry, problem }. Never writes.`,
+where problems is a list of { partition?, entry?, entryHex, problem } as in
+'blobrt inspect --help' (entryHex: the file name's bytes in hex; entry: the
+name as text, only when it is valid UTF-8). Never writes.`,
   cat: `usage: blobrt cat <dir> <partition> <name> [--offset N] [--length N] [--hex]
 
 Writes the blob's logical bytes (after the header: 8 bytes for v0, 4096 for
@@ -100,8 +118,10 @@ that starts with '-' goes after '--' (blobrt cat <dir> p -- --name).
 --offset N   start at logical byte N (default 0)
 --length N   write N bytes (default: to the end)
 --hex        write lowercase hex instead of raw bytes
-The blob must be a regular file: a symbolic link, FIFO, directory or socket
-is refused (exit 1) without being opened or followed.`,
+The blob must be a regular file in a partition directory: a symbolic link
+(as the partition or as the blob), FIFO, directory or socket is refused
+(exit 1) without being followed. <dir> itself may be a link, as for the
+storage drivers.`,
   bench: `usage: blobrt bench [--workload NAME|all] [--driver default|node|deno|bun|memory]
                     [--io-size N] [--inflight N] [--file-size N] [--duration S]
                     [--dir PATH] [--cache warm|cold] [--anchors|--no-anchors] [--json]
@@ -188,38 +208,67 @@ function onlyDirectory(command: Command, positionals: string[]): string {
 const hexOf = (code: number, digits: number) => code.toString(16).padStart(digits, "0");
 
 /**
- * Text for a human: a backslash becomes `\\`, C0 controls and DEL `\xHH`,
- * C1 controls and lone surrogates `\uHHHH`; everything else (printable
- * Unicode) stays. Foreign names then cannot drive the terminal, and stay
- * unambiguous.
+ * What a name must not print raw: controls (C0, DEL, C1), format characters
+ * (bidirectional controls and isolates, zero-width characters, soft hyphen,
+ * tags, …), line and paragraph separators, lone surrogates and unassigned
+ * code points.
  */
-function visible(text: string): string {
-  return text.replace(
-    // deno-lint-ignore no-control-regex
-    /[\\\u0000-\u001f\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]|[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g,
-    (c) => {
-      const code = c.charCodeAt(0);
-      if (c === "\\") return "\\\\";
-      return code < 0x80 ? `\\x${hexOf(code, 2)}` : `\\u${hexOf(code, 4)}`;
-    },
-  );
+const UNSAFE = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}\p{Cs}\p{Cn}]/u;
+const UNSAFE_OR_BACKSLASH = new RegExp(`\\\\|${UNSAFE.source}`, "gu");
+const UNSAFE_ALL = new RegExp(UNSAFE.source, "gu");
+
+/** `\xHH` below U+0080, `\uHHHH` in the BMP, `\u{HHHHH}` above. */
+function escapeCodePoint(c: string): string {
+  const code = c.codePointAt(0)!;
+  if (code < 0x80) return `\\x${hexOf(code, 2)}`;
+  return code <= 0xffff ? `\\u${hexOf(code, 4)}` : `\\u{${code.toString(16)}}`;
 }
 
 /**
- * `JSON.stringify(value, null, 2)`, with DEL and C1 controls (which JSON
- * allows raw, and some terminals obey) written as `\u` escapes: still exact
- * JSON, `JSON.parse` gives back the same strings.
+ * Text for a human: a backslash becomes `\\`, C0 controls and DEL `\xHH`,
+ * every other control, format character (bidirectional controls, zero-width
+ * characters, …), line or paragraph separator, lone surrogate or unassigned
+ * code point `\uHHHH` (`\u{HHHHH}` above the BMP); everything else stays.
+ * Foreign names then cannot drive or reorder the terminal, and stay
+ * unambiguous.
+ */
+function visible(text: string): string {
+  return text.replace(UNSAFE_OR_BACKSLASH, (c) => c === "\\" ? "\\\\" : escapeCodePoint(c));
+}
+
+/** A name that is not UTF-8, for a human: printable ASCII as is (`\\` for a backslash), other bytes `\xHH`. */
+function visibleBytes(hex: string): string {
+  let out = "";
+  for (let i = 0; i < hex.length; i += 2) {
+    const b = parseInt(hex.slice(i, i + 2), 16);
+    out += b === 0x5c
+      ? "\\\\"
+      : b >= 0x20 && b < 0x7f
+      ? String.fromCharCode(b)
+      : `\\x${hex.slice(i, i + 2)}`;
+  }
+  return out;
+}
+
+/**
+ * `JSON.stringify(value, null, 2)`, with every character that {@linkcode visible}
+ * escapes (DEL, C1 controls, format characters, separators, …; JSON allows
+ * them raw, and terminals obey some) written as `\u` escapes, UTF-16 units:
+ * still exact JSON, `JSON.parse` gives back the same strings.
  */
 function json(value: unknown): string {
-  return JSON.stringify(value, null, 2).replace(
-    /[\u007f-\u009f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g,
-    (c) => `\\u${hexOf(c.charCodeAt(0), 4)}`,
-  );
+  return JSON.stringify(value, null, 2).replace(UNSAFE_ALL, (c) => {
+    if (c === "\n") return c; // the indentation's line breaks
+    let out = "";
+    for (let i = 0; i < c.length; i++) out += `\\u${hexOf(c.charCodeAt(i), 4)}`;
+    return out;
+  });
 }
 
 /** `partition/entry: problem`, or `entry: problem` outside partitions, for a human. */
-function where(p: { partition?: string; entry: string }): string {
-  return `${p.partition === undefined ? "" : visible(p.partition) + "/"}${visible(p.entry)}`;
+function where(p: Problem): string {
+  const entry = p.entry === undefined ? visibleBytes(p.entryHex) : visible(p.entry);
+  return `${p.partition === undefined ? "" : visible(p.partition) + "/"}${entry}`;
 }
 
 /** Rows of cells, left-aligned in columns two spaces apart. */
@@ -247,7 +296,7 @@ function inspect(args: string[], out: (s: string) => void): number {
   const rows = report.blobs.map((b) => [
     visible(b.partition),
     visible(b.hex),
-    b.text === undefined ? "" : JSON.stringify(b.text),
+    b.text === undefined ? "" : `"${visible(b.text).replaceAll('"', '\\"')}"`,
     b.layout ?? "-",
     String(b.size),
     b.version === undefined ? "-" : String(b.version),
@@ -297,6 +346,45 @@ function verify(args: string[], out: (s: string) => void): number {
   return found.length === 0 ? 0 : 1;
 }
 
+/** What the partition directory is: `lstat`, never following a link. */
+function partitionStat(dir: string, partition: string): fs.Stats {
+  const st = fs.lstatSync(`${dir}/${partition}`);
+  if (st.isSymbolicLink()) throw new Error("the partition is a symbolic link");
+  if (!st.isDirectory()) throw new Error("the partition is not a directory");
+  return st;
+}
+
+/**
+ * Opens `<dir>/<partition>/<hex>` for reading with no symbolic link followed
+ * at either component (`<dir>` itself may be one, as for the drivers): the
+ * partition is `lstat`ed before and after the open and must be the same
+ * directory; the blob is opened by {@linkcode openBlobFile}; where
+ * `/proc/self/fd` exists, the open file's path must be exactly the expected one.
+ */
+function openInPartition(dir: string, partition: string, hex: string): number {
+  const before = partitionStat(dir, partition);
+  const fd = openBlobFile(`${dir}/${partition}/${hex}`);
+  try {
+    const after = partitionStat(dir, partition);
+    if (after.dev !== before.dev || after.ino !== before.ino) {
+      throw new Error("the partition was replaced while it was opened");
+    }
+    let opened: string | undefined;
+    try {
+      opened = fs.readlinkSync(`/proc/self/fd/${fd}`);
+    } catch {
+      // no /proc: the lstat checks stand
+    }
+    if (opened !== undefined && opened !== `${fs.realpathSync(dir)}/${partition}/${hex}`) {
+      throw new Error("the file opened is not inside the storage directory");
+    }
+  } catch (e) {
+    fs.closeSync(fd);
+    throw e;
+  }
+  return fd;
+}
+
 function cat(args: string[], write: (b: Uint8Array) => void, err: (s: string) => void): number {
   const { values, positionals } = parseCommandLine(
     args,
@@ -319,11 +407,11 @@ function cat(args: string[], write: (b: Uint8Array) => void, err: (s: string) =>
   const offset = count(values.offset, "--offset") ?? 0;
   const length = count(values.length, "--length");
   const hex = toHex(name);
-  const path = `${dir}/${partition}/${hex}`;
   let fd;
   try {
-    // lstat, then O_NOFOLLOW | O_NONBLOCK and fstat: a link, FIFO, … is refused unopened.
-    fd = openBlobFile(path);
+    // No symbolic link at any component under <dir>: the partition is lstat'ed, the blob
+    // opened with lstat, O_NOFOLLOW | O_NONBLOCK and fstat, and then both checked again.
+    fd = openInPartition(dir, partition, hex);
   } catch (e) {
     err(`blobrt: cannot read ${partition}/${hex}: ${(e as Error).message}`);
     return 1;

@@ -41,6 +41,14 @@
  *   deleted; the last `close` of the last open file deletes the directory.
  *   Re-creating the partition in the meantime deletes the marker (the open
  *   files keep their tombstones).
+ * - **Only its own entries.** Before it creates a generation ≥ 1, a tombstone
+ *   or the marker, the port lists the name in the partition's ledger
+ *   (`.blobrt-opfs-owned`, written and flushed first; deleted when it lists
+ *   nothing). Healing and listing trust only what the ledger lists: a
+ *   `<hex>.<g>`, `<hex>.<g>.removed` or `.partition.removed` that it does not
+ *   list was made by someone else, is never deleted or renamed, and is passed
+ *   through as a foreign entry (`scan` refuses it as `PartitionCorrupt`, as
+ *   `NodeStorage` does).
  * - The engine lists a partition through {@linkcode FileSystemPort.readDir},
  *   which shows each name whose current generation exists as its plain hex
  *   and hides generations, tombstones and the marker, so `scan` sees the
@@ -52,8 +60,9 @@
  * The first time a worker touches a partition directory (no file of it can be
  * open in this worker yet), the port *heals* it:
  *
- * - a partition marker means a removal that resolved (or was under way): the
- *   whole directory is deleted, and the partition is missing;
+ * - a partition marker (listed in the ledger) means a removal that resolved
+ *   (or was under way): the whole directory is deleted, and the partition is
+ *   missing;
  * - otherwise, for each name, the live file is the highest generation without
  *   a tombstone; every other generation of the name is deleted, file first,
  *   then its tombstone (so a crash in between leaves a tombstone without a
@@ -98,7 +107,18 @@ import {
   segmentsOf,
   tryRemove,
 } from "./_dirs.ts";
-import { fileName, parsePhysical, PARTITION_REMOVED, tombstoneName } from "./_names.ts";
+import {
+  fileName,
+  isSpecial,
+  LEDGER,
+  ledgerBytes,
+  parseLedger,
+  parsePhysical,
+  PARTITION_REMOVED,
+  type Physical,
+  tombstoneName,
+} from "./_names.ts";
+import { StorageError } from "../core/errors.ts";
 
 /** What this worker knows of one partition directory (built when it heals it). */
 interface Partition {
@@ -110,6 +130,10 @@ interface Partition {
   live: Map<string, number>;
   /** Tombstoned generations whose files still exist (open here, or not deletable). */
   dead: Map<string, Set<number>>;
+  /** The special entries this driver made here: what the ledger lists. */
+  owned: Set<string>;
+  /** A file named like the ledger that is not one: foreign, never overwritten. */
+  foreignLedger: boolean;
 }
 
 /** One open file: the access handle every blob handle of it shares. */
@@ -153,6 +177,59 @@ function nextGeneration(partition: Partition, hex: string): number {
   return gen + 1;
 }
 
+/** What `name` in `partition`'s directory is: special names it does not own are foreign. */
+function classify(partition: Partition, name: string): Physical | { kind: "ledger" } {
+  if (name === LEDGER) return partition.foreignLedger ? { kind: "foreign" } : { kind: "ledger" };
+  if (isSpecial(name) && !partition.owned.has(name)) return { kind: "foreign" };
+  return parsePhysical(name);
+}
+
+/** The names the ledger of `dir` lists: empty without one, `undefined` when the file is not one. */
+async function readLedger(
+  dir: OpfsDirectoryHandle,
+  present: boolean,
+): Promise<Set<string> | undefined> {
+  if (!present) return new Set();
+  try {
+    const file = await (await dir.getFileHandle(LEDGER)).getFile();
+    return parseLedger(new TextDecoder().decode(await file.arrayBuffer()));
+  } catch (err) {
+    if (domName(err) === "NotFoundError") return new Set();
+    return undefined;
+  }
+}
+
+/**
+ * Writes (and flushes) `partition`'s ledger, or deletes it when it lists
+ * nothing; refuses to overwrite a foreign file of that name.
+ */
+async function saveLedger(dir: OpfsDirectoryHandle, partition: Partition): Promise<void> {
+  if (partition.foreignLedger) {
+    throw coded("EEXIST", `a foreign ${LEDGER} file is in the way`, partition.key);
+  }
+  if (partition.owned.size === 0) {
+    await tryRemove(dir, LEDGER);
+    return;
+  }
+  const handle = await (await dir.getFileHandle(LEDGER, { create: true }))
+    .createSyncAccessHandle();
+  try {
+    const bytes = ledgerBytes(partition.owned);
+    handle.truncate(0);
+    handle.write(bytes, { at: 0 });
+    handle.flush();
+  } finally {
+    handle.close();
+  }
+}
+
+/** Lists `names` in the ledger (durably) before the caller creates them. */
+async function own(dir: OpfsDirectoryHandle, partition: Partition, ...names: string[]) {
+  const before = partition.owned.size;
+  for (const name of names) partition.owned.add(name);
+  if (partition.owned.size !== before) await saveLedger(dir, partition);
+}
+
 /**
  * The state of the partition directory `dir` (at `segments`), healing it the
  * first time this worker touches it (see the module docs); `undefined` when a
@@ -166,75 +243,110 @@ async function partitionOf(
   const known = partitions.get(key);
   if (known !== undefined) return known;
   const entries = await listing(dir);
-  if (entries.some(([name, kind]) => name === PARTITION_REMOVED && kind === "file")) {
-    // A partition removal that resolved (or was under way): finish it.
-    const parent = await lookup(segments.slice(0, -1));
-    if (parent !== undefined && await tryRemove(parent, segments.at(-1)!, true)) return undefined;
-  }
+  const ledger = await readLedger(dir, entries.some(([name]) => name === LEDGER));
   const partition: Partition = {
     key,
     segments,
     removed: false,
     live: new Map(),
     dead: new Map(),
+    owned: new Set(ledger),
+    foreignLedger: ledger === undefined,
   };
+  const ours = (name: string, kind: string) =>
+    kind === "file" && classify(partition, name).kind !== "foreign";
+  if (entries.some(([name, kind]) => name === PARTITION_REMOVED && ours(name, kind))) {
+    // A partition removal of this driver that resolved (or was under way): finish it.
+    const parent = await lookup(segments.slice(0, -1));
+    if (parent !== undefined && await tryRemove(parent, segments.at(-1)!, true)) return undefined;
+  }
+  // Names listed but gone (a crash between a deletion and the ledger's update, or a name
+  // listed before its file was made) are forgotten.
+  const names = new Set(entries.map(([name]) => name));
+  for (const name of partition.owned) if (!names.has(name)) partition.owned.delete(name);
+  const listed = ledgerText(partition);
   const gens = new Map<string, Set<number>>();
   const tombs = new Map<string, Set<number>>();
   for (const [name, kind] of entries) {
-    if (kind !== "file") continue;
-    const p = parsePhysical(name);
+    if (!ours(name, kind)) continue; // foreign: left as it is
+    const p = classify(partition, name);
     if (p.kind === "marker") {
       partition.removed = true; // the directory could not be deleted: still removed
       continue;
     }
     if (p.kind !== "file" && p.kind !== "tombstone") continue;
+    // Deleted or renamed below: each name leaves the ledger once it is gone.
     const map = p.kind === "file" ? gens : tombs;
     let set = map.get(p.hex);
     if (set === undefined) map.set(p.hex, set = new Set());
     set.add(p.gen);
   }
   for (const hex of new Set([...gens.keys(), ...tombs.keys()])) {
-    const present = gens.get(hex) ?? new Set<number>();
-    const removed = tombs.get(hex) ?? new Set<number>();
-    let live = -1;
-    for (const g of present) if (!removed.has(g) && g > live) live = g;
-    let clean = true;
-    for (const g of present) {
-      if (g === live) continue;
-      // File first, then its tombstone: a crash in between never resurrects it.
-      if (await tryRemove(dir, fileName(hex, g))) {
-        if (!await dropTombstone(dir, partition, hex, g)) clean = false;
-      } else {
-        clean = false;
-        addDead(partition, hex, g);
-        if (!removed.has(g)) {
-          // An older generation without a tombstone: give it one, it is not live.
+    await healName(dir, partition, hex, gens.get(hex) ?? new Set(), tombs.get(hex) ?? new Set());
+  }
+  if (ledgerText(partition) !== listed && !partition.foreignLedger) {
+    await saveLedger(dir, partition).catch(noop); // stale names are harmless: next time
+  }
+  partitions.set(key, partition);
+  return partition;
+}
+
+/** What the ledger would say: to write it only when healing changed it. */
+function ledgerText(partition: Partition): string {
+  return [...partition.owned].sort().join("/");
+}
+
+/**
+ * Heals the files of one name (`present`: its generations, `removed`: its
+ * tombstones, all of them this driver's): see the module docs.
+ */
+async function healName(
+  dir: OpfsDirectoryHandle,
+  partition: Partition,
+  hex: string,
+  present: Set<number>,
+  removed: Set<number>,
+): Promise<void> {
+  let live = -1;
+  for (const g of present) if (!removed.has(g) && g > live) live = g;
+  let clean = true;
+  for (const g of present) {
+    if (g === live) continue;
+    // File first, then its tombstone: a crash in between never resurrects it.
+    if (await tryRemove(dir, fileName(hex, g))) {
+      partition.owned.delete(fileName(hex, g));
+      if (!await dropTombstone(dir, partition, hex, g)) clean = false;
+    } else {
+      clean = false;
+      addDead(partition, hex, g);
+      if (!removed.has(g)) {
+        // An older generation without a tombstone: give it one, it is not live.
+        if (await own(dir, partition, tombstoneName(hex, g)).then(() => true, () => false)) {
           await dir.getFileHandle(tombstoneName(hex, g), { create: true }).catch(noop);
         }
       }
     }
-    for (const g of removed) {
-      if (!present.has(g) && !await dropTombstone(dir, partition, hex, g)) clean = false;
-    }
-    if (live > 0 && clean && !partition.removed) {
-      // Back to the plain commonware name where the browser can move files.
-      try {
-        const handle = await dir.getFileHandle(fileName(hex, live));
-        if (handle.move !== undefined) {
-          await handle.move(hex);
-          live = 0;
-        }
-      } catch {
-        // keep the generation name
+  }
+  for (const g of removed) {
+    if (!present.has(g) && !await dropTombstone(dir, partition, hex, g)) clean = false;
+  }
+  if (live > 0 && clean && !partition.removed) {
+    // Back to the plain commonware name where the browser can move files.
+    try {
+      const handle = await dir.getFileHandle(fileName(hex, live));
+      if (handle.move !== undefined) {
+        await handle.move(hex);
+        partition.owned.delete(fileName(hex, live));
+        live = 0;
       }
-    }
-    if (live > 0) partition.live.set(hex, live);
-    else if (live < 0 && partition.dead.has(hex)) {
-      partition.live.set(hex, nextGeneration(partition, hex));
+    } catch {
+      // keep the generation name
     }
   }
-  partitions.set(key, partition);
-  return partition;
+  if (live > 0) partition.live.set(hex, live);
+  else if (live < 0 && partition.dead.has(hex)) {
+    partition.live.set(hex, nextGeneration(partition, hex));
+  }
 }
 
 /**
@@ -248,7 +360,10 @@ async function dropTombstone(
   hex: string,
   gen: number,
 ): Promise<boolean> {
-  if (await tryRemove(dir, tombstoneName(hex, gen))) return true;
+  if (await tryRemove(dir, tombstoneName(hex, gen))) {
+    partition.owned.delete(tombstoneName(hex, gen));
+    return true;
+  }
   addDead(partition, hex, gen);
   return false;
 }
@@ -259,11 +374,14 @@ async function purge(file: SharedFile): Promise<void> {
   const dir = await lookup(partition.segments);
   if (dir === undefined) return;
   if (await tryRemove(dir, fileName(file.hex, file.gen))) {
+    partition.owned.delete(fileName(file.hex, file.gen));
     if (await tryRemove(dir, tombstoneName(file.hex, file.gen))) {
+      partition.owned.delete(tombstoneName(file.hex, file.gen));
       const set = partition.dead.get(file.hex);
       set?.delete(file.gen);
       if (set?.size === 0) partition.dead.delete(file.hex);
     }
+    if (!partition.removed) await saveLedger(dir, partition).catch(noop);
   }
   if (!partition.removed || partitions.get(partition.key) !== partition) return;
   for (const f of files.values()) if (f.partition === partition) return;
@@ -343,15 +461,56 @@ function acquire(key: string, directory: string): Promise<() => void> {
   });
 }
 
+/** Whether this context has `FileSystemSyncAccessHandle`: a browser's dedicated worker. */
+export function hasSyncAccessHandles(): boolean {
+  const g = globalThis as {
+    FileSystemFileHandle?: { prototype?: { createSyncAccessHandle?: unknown } };
+  };
+  return typeof g.FileSystemFileHandle?.prototype?.createSyncAccessHandle === "function";
+}
+
+/** The error of every operation where there are no sync access handles. */
+function needsWorker(): StorageError {
+  return new StorageError("Io", {
+    reason: "OpfsStorage needs FileSystemSyncAccessHandle, which browsers offer only in a " +
+      "dedicated worker: create the storage in a dedicated worker (new Worker(url)), not on " +
+      "a page's main thread or in a shared or service worker",
+  });
+}
+
+/**
+ * `port` with every call checked first: where sync access handles do not
+ * exist, each rejects with {@linkcode needsWorker}'s error before it takes
+ * the lock or creates anything.
+ */
+function checked(port: FileSystemPort): FileSystemPort {
+  const out: Record<string, unknown> = { ...port };
+  const calls = ["kind", "mkdir", "readDir", "syncDir", "removeFile", "removeDir", "lock", "open"];
+  for (const key of calls) {
+    const call = (port as unknown as Record<string, (...args: unknown[]) => unknown>)[key];
+    if (call === undefined) continue;
+    out[key] = (...args: unknown[]) =>
+      hasSyncAccessHandles() ? call(...args) : Promise.reject(needsWorker());
+  }
+  return out as unknown as FileSystemPort;
+}
+
 /**
  * The port for a storage rooted at `rootPath` (a `/`-separated path under the
  * OPFS root). Ports of different storages share this worker's handles and
- * partition state.
+ * partition state. Where the context has no sync access handles (a page's
+ * main thread), every call rejects with a `StorageError` saying that a
+ * dedicated worker is needed, touching nothing.
  *
  * @param rootPath The storage directory.
  * @returns The port.
  */
 export function opfsPort(rootPath: string): FileSystemPort {
+  return checked(uncheckedPort(rootPath));
+}
+
+// Over 70 lines: one short method per port call, sharing this storage's closure.
+function uncheckedPort(rootPath: string): FileSystemPort {
   const rootDepth = segmentsOf(rootPath).length;
   /** The path's components and its depth below the storage root (1: partition, 2: blob). */
   const parse = (path: string) => {
@@ -414,6 +573,8 @@ export function opfsPort(rootPath: string): FileSystemPort {
             if (domName(err) !== "NotFoundError") throw mapError(err, path);
           });
           partition.removed = false;
+          partition.owned.delete(PARTITION_REMOVED);
+          await saveLedger(dir, partition).catch(noop);
         }
       }),
 
@@ -429,7 +590,7 @@ export function opfsPort(rootPath: string): FileSystemPort {
         if (live === undefined) return await missingDir(segments, path);
         const out: DirEntry[] = [];
         for (const [name, kind] of await listing(live.dir)) {
-          const p = kind === "file" ? parsePhysical(name) : { kind: "foreign" as const };
+          const p = kind === "file" ? classify(live.partition, name) : { kind: "foreign" as const };
           if (p.kind === "foreign") out.push({ name, isFile: kind === "file" });
           else if (p.kind === "file" && p.gen === (live.partition.live.get(p.hex) ?? 0)) {
             out.push({ name: p.hex, isFile: true });
@@ -460,6 +621,10 @@ export function opfsPort(rootPath: string): FileSystemPort {
         const open = files.get(`${partition.key}/${name}`);
         if (open !== undefined) {
           // Open here: the tombstone is the removal; the file goes with its last handle.
+          const next = Math.max(gen, nextGeneration(partition, hex));
+          await own(dir, partition, tombstoneName(hex, gen), fileName(hex, next)).catch((err) => {
+            throw mapError(err, path);
+          });
           await dir.getFileHandle(tombstoneName(hex, gen), { create: true }).catch((err) => {
             throw mapError(err, path);
           });
@@ -472,6 +637,7 @@ export function opfsPort(rootPath: string): FileSystemPort {
         await dir.removeEntry(name).catch((err) => {
           throw mapError(err, path, "EISDIR");
         });
+        if (partition.owned.delete(name)) await saveLedger(dir, partition).catch(noop);
         if (!partition.dead.has(hex)) partition.live.delete(hex);
       }),
 
@@ -500,11 +666,15 @@ export function opfsPort(rootPath: string): FileSystemPort {
           return;
         }
         // Files are open: the marker is the removal; they keep their bytes until closed.
+        const tombs = open.map((f) => tombstoneName(f.hex, f.gen));
+        await own(dir, partition, PARTITION_REMOVED, ...tombs).catch((err) => {
+          throw mapError(err, path);
+        });
         await dir.getFileHandle(PARTITION_REMOVED, { create: true }).catch((err) => {
           throw mapError(err, path);
         });
         partition.removed = true;
-        const keep = new Set<string>([PARTITION_REMOVED]);
+        const keep = new Set<string>([PARTITION_REMOVED, LEDGER]);
         for (const f of open) {
           if (!f.dead) {
             await dir.getFileHandle(tombstoneName(f.hex, f.gen), { create: true });
@@ -567,6 +737,11 @@ export function opfsPort(rootPath: string): FileSystemPort {
         let file = files.get(key);
         if (file === undefined) {
           let handle: OpfsAccessHandle;
+          if (gen > 0) {
+            await own(dir, partition, name).catch((err) => {
+              throw mapError(err, path);
+            });
+          }
           try {
             const fh = await dir.getFileHandle(name, { create: true });
             handle = await fh.createSyncAccessHandle();

@@ -24,7 +24,15 @@
  *   first use of a partition by a worker heals what a crash in the middle of
  *   that left: removed files stay removed, `scan` never shows them, and a
  *   live generation goes back to its plain name. The details are in
- *   `opfs/_port.ts`.
+ *   `opfs/_port.ts`. It never deletes or renames an entry it did not make:
+ *   the generations, tombstones and marker it makes are listed first in the
+ *   partition's `.blobrt-opfs-owned`; one that is not listed is a foreign
+ *   entry, which `scan` refuses with `PartitionCorrupt` (as `NodeStorage`
+ *   does) and nothing touches.
+ * - **Dedicated workers only.** Where there are no sync access handles (a
+ *   page's main thread, a shared or service worker), every operation rejects
+ *   at once with a `StorageError` (`Io`) saying a dedicated worker is needed,
+ *   before it takes the lock or creates anything.
  * - **One worker per directory.** The first operation takes a Web Lock named
  *   after the directory and holds it until `storage.close()` (of every storage
  *   of the worker on that directory) or the end of the worker. While another
@@ -32,7 +40,7 @@
  *   (time for the worker of a page being reloaded to end), then rejects with
  *   `StorageLocked`. Storages of one worker on the same directory share it.
  * - **Crashes.** A blob synced before the browser is closed, or killed,
- *   reads back after a restart (both are tested in headless Chromium).
+ *   reads back after a restart (both are tested in headless Chromium and Firefox).
  *
  * @example In a dedicated worker
  * ```ts ignore

@@ -392,10 +392,25 @@ test("cli: verify --json lists every problem as data and exits 1", () =>
       partitions: 2,
       blobs: 3,
       problems: [
-        { partition: "q", entry: "README", problem: "not a lowercase hex blob name" },
-        { partition: "p", entry: "00ff", problem: "bad magic" },
-        { partition: "p", entry: "6869", problem: "blob version 2 outside 0..=1" },
-        { partition: "q", entry: "01", problem: "short file (no complete header)" },
+        {
+          partition: "q",
+          entry: "README",
+          entryHex: "524541444d45",
+          problem: "not a lowercase hex blob name",
+        },
+        { partition: "p", entry: "00ff", entryHex: "30306666", problem: "bad magic" },
+        {
+          partition: "p",
+          entry: "6869",
+          entryHex: "36383639",
+          problem: "blob version 2 outside 0..=1",
+        },
+        {
+          partition: "q",
+          entry: "01",
+          entryHex: "3031",
+          problem: "short file (no complete header)",
+        },
       ],
     });
     const help = run("verify", "--help");
@@ -635,5 +650,107 @@ test("cli: control characters in names are escaped for humans, exact in --json",
     assert.match(c.stderr, /no\\x1b\[2J/);
   } finally {
     fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("cli: bidi, format and separator characters in a blob's TEXT are escaped, exact in --json", async () => {
+  const dir = await tempDir();
+  try {
+    fs.mkdirSync(join(dir, "p"));
+    // RLO, LRI, PDI, LINE SEPARATOR, PARAGRAPH SEPARATOR, ZERO WIDTH SPACE, SOFT HYPHEN,
+    // ALM, a TAG character (above the BMP), and a plain é.
+    const text = "a\u202eb\u2066c\u2069d\u2028e\u2029f\u200bg\u00adh\u061ci\u{e0041}j\u00e9";
+    const hex = Buffer.from(text, "utf8").toString("hex");
+    fs.writeFileSync(join(dir, "p", hex), new Uint8Array([...header(1), 7]));
+    // Anything a name must not print raw (the é stays).
+    const raw = /[\p{Cc}\p{Cf}\p{Zl}\p{Zp}](?<!\n)/u;
+    const i = run("inspect", dir);
+    assert.equal(i.code, 0, i.stderr);
+    const row = i.stdout.split("\n")[1]!;
+    assert.doesNotMatch(row, raw, row);
+    assert.deepEqual(row.split(/\s{2,}/), [
+      "p",
+      hex,
+      '"a\\u202eb\\u2066c\\u2069d\\u2028e\\u2029f\\u200bg\\u00adh\\u061ci\\u{e0041}j\u00e9"',
+      "v0",
+      "1",
+      "1",
+      "ok",
+    ]);
+    const j = run("inspect", dir, "--json");
+    assert.equal(j.code, 0, j.stderr);
+    assert.doesNotMatch(j.stdout.replaceAll("\n", ""), raw);
+    assert.equal(JSON.parse(j.stdout).blobs[0].text, text);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+  }
+});
+
+test("cli: cat refuses a symlinked partition and never prints what is outside", async () => {
+  const dir = await tempDir();
+  const outside = await tempDir();
+  try {
+    // A valid blob outside the directory, reached through the partition p -> outside.
+    fs.writeFileSync(
+      join(outside, "6869"),
+      new Uint8Array([...header(1), ...new TextEncoder().encode("TOPSECRET")]),
+    );
+    fs.symlinkSync(outside, join(dir, "p"));
+    const c = runWithin(10_000, "cat", dir, "p", "hi");
+    assert.equal(c.timedOut, false);
+    assert.equal(c.code, 1);
+    assert.equal(c.raw.length, 0);
+    assert.doesNotMatch(c.stdout + c.stderr, /TOPSECRET/);
+    assert.equal(c.stderr, "blobrt: cannot read p/6869: the partition is a symbolic link\n");
+    // A file where the partition should be is refused as well.
+    fs.rmSync(join(dir, "p"));
+    fs.writeFileSync(join(dir, "p"), "x");
+    const f = run("cat", dir, "p", "hi");
+    assert.equal(f.code, 1);
+    assert.equal(f.stderr, "blobrt: cannot read p/6869: the partition is not a directory\n");
+    // A real partition still reads.
+    fs.rmSync(join(dir, "p"));
+    fs.mkdirSync(join(dir, "p"));
+    fs.writeFileSync(join(dir, "p", "6869"), new Uint8Array([...header(1), 33]));
+    const ok = run("cat", dir, "p", "hi");
+    assert.equal(ok.code, 0, ok.stderr);
+    assert.deepEqual([...ok.raw], [33]);
+  } finally {
+    fs.rmSync(dir, { recursive: true, force: true });
+    fs.rmSync(outside, { recursive: true, force: true });
+  }
+});
+
+test("cli: names that are not UTF-8 stay distinct: hex in --json, \\xHH for humans", async () => {
+  const dir = await tempDir();
+  try {
+    fs.mkdirSync(join(dir, "p"));
+    fs.writeFileSync(join(dir, "p", "00"), new Uint8Array(header(1)));
+    // Raw bytes in names through the shell: Deno's node:fs cannot make them.
+    const made = spawnSync("sh", [
+      "-c",
+      `touch "$(printf 'p/a\\377')" "$(printf 'p/a\\376')" && mkdir "$(printf 'q\\377')"`,
+    ], { cwd: dir });
+    assert.equal(made.status, 0, String(made.stderr));
+    const problems = [
+      { partition: "p", entryHex: "61fe", problem: "not a lowercase hex blob name" },
+      { partition: "p", entryHex: "61ff", problem: "not a lowercase hex blob name" },
+      { entryHex: "71ff", problem: "not a valid partition name" },
+    ];
+    const j = run("inspect", dir, "--json");
+    assert.equal(j.code, 0, j.stderr);
+    assert.deepEqual(JSON.parse(j.stdout).foreign, problems);
+    const vj = run("verify", dir, "--json");
+    assert.equal(vj.code, 1, vj.stderr);
+    assert.deepEqual(JSON.parse(vj.stdout).problems, problems);
+    const v = run("verify", dir);
+    assert.deepEqual(v.stdout.trim().split("\n"), [
+      "p/a\\xfe: not a lowercase hex blob name",
+      "p/a\\xff: not a lowercase hex blob name",
+      "q\\xff: not a valid partition name",
+      "3 problems in 1 partitions, 1 blobs",
+    ]);
+  } finally {
+    spawnSync("rm", ["-rf", dir]);
   }
 });

@@ -26,7 +26,13 @@ import {
   readLiveFile,
   writeLiveFile,
 } from "../../opfs/_port.ts";
-import { fileName, PARTITION_REMOVED, tombstoneName } from "../../opfs/_names.ts";
+import {
+  fileName,
+  LEDGER,
+  ledgerBytes,
+  PARTITION_REMOVED,
+  tombstoneName,
+} from "../../opfs/_names.ts";
 import { segmentsOf } from "../../opfs/_dirs.ts";
 import { toHex } from "../../core/names.ts";
 import { encodeHeader } from "../../core/header.ts";
@@ -182,11 +188,12 @@ async function registerTests(): Promise<void> {
     const { blob } = await storage.open("p", "b");
     await blob.writeAt(0, enc("old"), { sync: true });
     await storage.remove("p", "b");
-    assert.deepEqual(await names(`${directory}/p`), [hexB, tombstoneName(hexB, 0)]);
+    assert.deepEqual(await names(`${directory}/p`), [LEDGER, hexB, tombstoneName(hexB, 0)]);
     assert.deepEqual(await storage.scan("p"), []);
     const fresh = await storage.open("p", "b");
     await fresh.blob.writeAt(0, enc("new"), { sync: true });
     assert.deepEqual(await names(`${directory}/p`), [
+      LEDGER,
       hexB,
       tombstoneName(hexB, 0),
       fileName(hexB, 1),
@@ -195,7 +202,8 @@ async function registerTests(): Promise<void> {
     assertBytes(await read(blob, 0, 3), enc("old"));
     await blob.close();
     await settle(storage);
-    assert.deepEqual(await names(`${directory}/p`), [fileName(hexB, 1)]);
+    // The live generation stays listed (it is not the plain name) until a heal moves it.
+    assert.deepEqual(await names(`${directory}/p`), [LEDGER, fileName(hexB, 1)]);
     assert.equal(
       await fileText(`${directory}/p`, fileName(hexB, 1)),
       "\x43\x57\x49\x43\0\0\0\0new",
@@ -216,6 +224,7 @@ async function registerTests(): Promise<void> {
     await (await storage.open("p", "b")).blob.close();
     await storage.remove("p");
     assert.deepEqual(await names(`${directory}/p`), [
+      LEDGER,
       PARTITION_REMOVED,
       toHex(enc("a")),
       tombstoneName(toHex(enc("a")), 0),
@@ -246,7 +255,7 @@ async function registerTests(): Promise<void> {
     await a.blob.close();
     await again.blob.close();
     await settle(storage);
-    assert.deepEqual(await names(`${directory}/p`), [fileName(toHex(enc("a")), 1)]);
+    assert.deepEqual(await names(`${directory}/p`), [LEDGER, fileName(toHex(enc("a")), 1)]);
     const last = await storage.open("p", "a");
     assert.equal(last.size, 4);
     await last.blob.close();
@@ -295,10 +304,22 @@ async function registerTests(): Promise<void> {
     // w: an older generation that lost its tombstone: the newer one wins.
     await writeFile(p, fileName(w, 0), hdr("w0"));
     await writeFile(p, fileName(w, 3), hdr("w3"));
+    // The ledger lists what the driver made (as it would have, before making them).
+    await writeFile(
+      p,
+      LEDGER,
+      ledgerBytes([tombstoneName(x, 0), fileName(x, 1), tombstoneName(y, 0), tombstoneName(z, 2)]
+        .concat(fileName(w, 3))),
+    );
     // q: a partition removed while a file was open.
     await writeFile(`${directory}/q`, PARTITION_REMOVED, new Uint8Array(0));
     await writeFile(`${directory}/q`, fileName(x, 0), hdr("q"));
     await writeFile(`${directory}/q`, tombstoneName(x, 0), new Uint8Array(0));
+    await writeFile(
+      `${directory}/q`,
+      LEDGER,
+      ledgerBytes([PARTITION_REMOVED, tombstoneName(x, 0)]),
+    );
     forgetPartitions(directory);
     const storage = new OpfsStorage({ directory });
     assert.deepEqual(await storage.scan("p"), [enc("w"), enc("x")]);
@@ -311,6 +332,69 @@ async function registerTests(): Promise<void> {
     assertBytes(await read(opened.blob, 0, 2), enc("x1"));
     await opened.blob.close();
     await rejectsCode(storage.remove("p", "y"), "BlobMissing");
+    await removeTree(directory);
+  });
+
+  test("OPFS: entries it did not make are foreign: scan refuses them, nothing is touched", async () => {
+    const directory = "opfs-tests/planted";
+    const hdr = (s: string) => new Uint8Array([...encodeHeader(0), ...enc(s)]);
+    const empty = new Uint8Array(0);
+    // a: a stray generation file; t: a real blob with a tombstone beside it; m: a real
+    // blob in a partition holding a partition marker; l: the same as t with a file
+    // named as the ledger that is not one; g: a generation the ledger does not list.
+    await writeFile(`${directory}/a`, fileName(hexB, 1), hdr("stray"));
+    await writeFile(`${directory}/t`, hexB, hdr("real"));
+    await writeFile(`${directory}/t`, tombstoneName(hexB, 0), empty);
+    await writeFile(`${directory}/m`, hexB, hdr("kept"));
+    await writeFile(`${directory}/m`, PARTITION_REMOVED, empty);
+    await writeFile(`${directory}/l`, hexB, hdr("real"));
+    await writeFile(`${directory}/l`, tombstoneName(hexB, 0), empty);
+    await writeFile(`${directory}/l`, LEDGER, enc(`not a ledger\n${tombstoneName(hexB, 0)}\n`));
+    await writeFile(`${directory}/g`, fileName(hexB, 2), hdr("two"));
+    await writeFile(`${directory}/g`, LEDGER, ledgerBytes([tombstoneName(hexB, 0)]));
+    const partitions = ["a", "t", "m", "l", "g"];
+    const before = await Promise.all(partitions.map((p) => names(`${directory}/${p}`)));
+    forgetPartitions(directory);
+    const storage = new OpfsStorage({ directory });
+    for (const p of partitions) await rejectsCode(storage.scan(p), "PartitionCorrupt");
+    assert.deepEqual(
+      await Promise.all(partitions.map((p) => names(`${directory}/${p}`))),
+      before,
+    );
+    assert.deepEqual(before[0], [fileName(hexB, 1)]);
+    assert.equal(await fileText(`${directory}/t`, hexB), "CWIC\0\0\0\0real");
+    assert.equal(await fileText(`${directory}/m`, hexB), "CWIC\0\0\0\0kept");
+    // The real blob still opens and reads, as on NodeStorage beside a foreign entry.
+    const real = await storage.open("t", "b");
+    assertBytes(await read(real.blob, 0, 4), enc("real"));
+    await real.blob.close();
+    assert.deepEqual(await names(`${directory}/t`), before[1]);
+    await removeTree(directory);
+  });
+
+  test("OPFS: the ledger lists what a removal while open made, and goes when healed", async () => {
+    const directory = "opfs-tests/ledger";
+    const storage = new OpfsStorage({ directory });
+    const { blob } = await storage.open("p", "b");
+    await storage.remove("p", "b");
+    const fresh = await storage.open("p", "b");
+    assert.deepEqual(await names(`${directory}/p`), [
+      LEDGER,
+      hexB,
+      tombstoneName(hexB, 0),
+      fileName(hexB, 1),
+    ]);
+    assert.equal(
+      await fileText(`${directory}/p`, LEDGER),
+      new TextDecoder().decode(ledgerBytes([tombstoneName(hexB, 0), fileName(hexB, 1)])),
+    );
+    assert.deepEqual(await storage.scan("p"), [enc("b")]);
+    await blob.close();
+    await fresh.blob.close();
+    await settle(storage);
+    forgetPartitions(directory);
+    assert.deepEqual(await storage.scan("p"), [enc("b")]);
+    assert.deepEqual(await names(`${directory}/p`), [hexB]);
     await removeTree(directory);
   });
 
@@ -429,6 +513,7 @@ function registerPersistWrite(): void {
     assert.deepEqual(await storage.scan("p"), [enc("again"), enc("kept")]);
     const hex = toHex(enc("again"));
     assert.deepEqual(await names(`${PERSIST}/p`), [
+      LEDGER,
       hex,
       tombstoneName(hex, 0),
       fileName(hex, 1),
