@@ -24,6 +24,7 @@ import type { Blob, Storage } from "../core/types.ts";
 import { assertBytes, rejectsCode } from "./assert.ts";
 import { enc, pattern, read } from "./util.ts";
 import { ioConformance } from "./conformance_io.ts";
+import { SLOW_MS } from "./limits.ts";
 
 export { assertBytes, rejectsCode };
 
@@ -153,7 +154,8 @@ export function runConformance(
     body: (f: Fixture) => Promise<void>,
     skip: string | false = false,
   ): void => {
-    test(`${name}: ${title}`, { skip }, async () => {
+    // Large-data and racing tests take seconds at load (3-byte FileStorage: ~6 s at load 8).
+    test(`${name}: ${title}`, { skip, timeout: SLOW_MS }, async () => {
       const f = await factory();
       try {
         await body(f);

@@ -22,6 +22,7 @@ import { rejectsCode } from "./assert.ts";
 import { isDeno } from "./spawn.ts";
 import { enc } from "./util.ts";
 import { inTempDir } from "./fs_fixture.ts";
+import { slow } from "./limits.ts";
 
 const isBun = "Bun" in globalThis;
 const here = import.meta.dirname ?? ".";
@@ -132,7 +133,7 @@ if (noChild) {
 } else {
   for (const other of others()) {
     for (const local of locals) {
-      test(`lock: ${other.name} holds the directory: ${local.name} gets StorageLocked until SIGKILL`, () =>
+      slow.test(`lock: ${other.name} holds the directory: ${local.name} gets StorageLocked until SIGKILL`, () =>
         inTempDir(async (dir) => {
           const { child, exited } = await hold(other.argv("hold", dir));
           try {
@@ -158,14 +159,14 @@ if (noChild) {
         }));
     }
 
-    test(`lock: while this process holds the directory, ${other.name} gets StorageLocked`, () =>
+    slow.test(`lock: while this process holds the directory, ${other.name} gets StorageLocked`, () =>
       inTempDir(async (dir) => {
         await (await locals[0]!.make(dir).open("p", "b")).blob.close();
         assert.equal(tryOnce(other.argv("try", dir)), "StorageLocked");
         assert.ok(!fs.existsSync(join(dir, "held")), "the other process made nothing");
       }));
 
-    test(`lock: ${other.name} takes over a stale lock (dead pid, reused pid)`, () =>
+    slow.test(`lock: ${other.name} takes over a stale lock (dead pid, reused pid)`, () =>
       inTempDir(async (dir) => {
         fs.writeFileSync(join(dir, LOCK), "999999999 1\n"); // beyond any pid_max
         assert.equal(tryOnce(other.argv("try", dir)), "ok");

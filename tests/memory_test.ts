@@ -5,6 +5,7 @@ import { createStorage } from "../drivers/select.ts";
 import { createHeader, encodeHeader } from "../core/header.ts";
 import { assertBytes, rejectsCode, runConformance } from "./conformance.ts";
 import { enc } from "./util.ts";
+import { slow } from "./limits.ts";
 
 runConformance("MemoryStorage", () => {
   const storage = new MemoryStorage();
@@ -108,7 +109,7 @@ test("MemoryStorage: handles opened after a crash work", async () => {
   await rejectsCode(blob.readAt(0, 1), "Closed");
 });
 
-test("MemoryStorage: a legal size memory cannot hold is a StorageError, not a RangeError", async () => {
+slow.test("MemoryStorage: a legal size memory cannot hold is a StorageError, not a RangeError", async () => {
   const storage = new MemoryStorage();
   const { blob } = await storage.open("p", "b");
   await blob.writeAt(0, enc("keep"), { sync: true });
