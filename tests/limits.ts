@@ -5,7 +5,7 @@
  * idle exceeds at load 8 on two cores); these are generous on purpose: they
  * catch a hang, not a slow machine.
  *
- * ```ts
+ * ```ts ignore
  * import { test } from "node:test";
  * import { slow, SLOW } from "./limits.ts";
  *
