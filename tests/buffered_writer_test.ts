@@ -16,6 +16,7 @@ import { MemoryStorage } from "../drivers/memory.ts";
 import { assertBytes, rejectsCode } from "./assert.ts";
 import { backends } from "./fs_fixture.ts";
 import { enc, pattern } from "./util.ts";
+import { slow } from "./limits.ts";
 
 const text = (b: Uint8Array): string => new TextDecoder().decode(b);
 
@@ -39,7 +40,7 @@ function each(
   body: (blob: Blob, size: number, storage: Storage) => Promise<void>,
 ): void {
   for (const backend of backends) {
-    test(`BufferedWriter (${backend.name}): ${name}`, async () => {
+    slow.test(`BufferedWriter (${backend.name}): ${name}`, async () => {
       const { storage, cleanup } = await backend.make();
       try {
         const { blob, size } = await storage.open("partition", "test");
@@ -699,7 +700,7 @@ test("BufferedWriter: argument checks", async () => {
 // succeeds must leave exactly what a fault-free run leaves: a failure loses nothing and
 // reports nothing half-done. Checked against a plain array, through readAt, and after a crash.
 for (const seed of [1, 2, 3]) {
-  test(`BufferedWriter: retried calls under injected faults match the model (seed ${seed})`, async () => {
+  slow.test(`BufferedWriter: retried calls under injected faults match the model (seed ${seed})`, async () => {
     const inner = new MemoryStorage();
     const storage = new FaultyStorage(inner, {
       seed,

@@ -12,6 +12,7 @@ import { spawnSync } from "node:child_process";
 import { tempDir } from "./fs_fixture.ts";
 import { type RunResult, runScript } from "./spawn.ts";
 import { crc32c } from "../core/crc32c.ts";
+import { SLOW, slow } from "./limits.ts";
 
 const CLI = new URL("../cli/main.ts", import.meta.url).pathname;
 
@@ -66,7 +67,7 @@ async function withFixture(body: (dir: string) => void | Promise<void>): Promise
   }
 }
 
-test("cli: --help for the program and every command", () => {
+slow.test("cli: --help for the program and every command", () => {
   const main = run("--help");
   assert.equal(main.code, 0);
   assert.match(main.stdout, /inspect <dir>/);
@@ -77,7 +78,7 @@ test("cli: --help for the program and every command", () => {
   }
 });
 
-test("cli: inspect lists every blob with name, text, layout, size, version and status", () =>
+slow.test("cli: inspect lists every blob with name, text, layout, size, version and status", () =>
   withFixture((dir) => {
     const r = run("inspect", dir);
     assert.equal(r.code, 0, r.stderr);
@@ -92,7 +93,7 @@ test("cli: inspect lists every blob with name, text, layout, size, version and s
     ]);
   }));
 
-test("cli: inspect --json", () =>
+slow.test("cli: inspect --json", () =>
   withFixture((dir) => {
     const r = run("inspect", dir, "--json");
     assert.equal(r.code, 0, r.stderr);
@@ -106,7 +107,7 @@ test("cli: inspect --json", () =>
     assert.deepEqual(json.totals, { partitions: 2, blobs: 3, bytes: 7, problems: 3 });
   }));
 
-test("cli: verify reports every problem and exits 1", () =>
+slow.test("cli: verify reports every problem and exits 1", () =>
   withFixture((dir) => {
     const r = run("verify", dir, "--versions", "0..1");
     assert.equal(r.code, 1);
@@ -119,7 +120,7 @@ test("cli: verify reports every problem and exits 1", () =>
     ]);
   }));
 
-test("cli: verify exits 0 on a sound directory, and on a bad runtime version exits 1", async () => {
+slow.test("cli: verify exits 0 on a sound directory, and on a bad runtime version exits 1", async () => {
   const dir = await tempDir();
   try {
     fs.mkdirSync(join(dir, "p"));
@@ -141,7 +142,7 @@ test("cli: verify exits 0 on a sound directory, and on a bad runtime version exi
   }
 });
 
-test("cli: cat writes logical bytes, by text or hex name, with offset, length and --hex", () =>
+slow.test("cli: cat writes logical bytes, by text or hex name, with offset, length and --hex", () =>
   withFixture((dir) => {
     const all = run("cat", dir, "p", "hi");
     assert.equal(all.code, 0, all.stderr);
@@ -164,7 +165,7 @@ test("cli: cat writes logical bytes, by text or hex name, with offset, length an
     assert.ok(!fs.existsSync(join(dir, "p", "6e6f7065")), "cat created a file");
   }));
 
-test("cli: bench runs the workload harness and leaves nothing behind", async () => {
+slow.test("cli: bench runs the workload harness and leaves nothing behind", async () => {
   const dir = await tempDir();
   try {
     const r = run(
@@ -192,7 +193,7 @@ test("cli: bench runs the workload harness and leaves nothing behind", async () 
   }
 });
 
-test("cli: a missing directory or a bad argument is one clear line and exit 2", () =>
+slow.test("cli: a missing directory or a bad argument is one clear line and exit 2", () =>
   withFixture((dir) => {
     const cases: [string[], RegExp][] = [
       [["inspect", join(dir, "missing")], /^blobrt: no such directory: .*missing\n$/],
@@ -217,7 +218,7 @@ test("cli: a missing directory or a bad argument is one clear line and exit 2", 
     assert.ok(!fs.existsSync(join(dir, "missing")), "inspect created the directory");
   }));
 
-test("cli: --offset=N and --length=N, the equals form of a valued option", () =>
+slow.test("cli: --offset=N and --length=N, the equals form of a valued option", () =>
   withFixture((dir) => {
     const part = run("cat", dir, "p", "hi", "--offset=1", "--length=3");
     assert.equal(part.code, 0, part.stderr);
@@ -232,7 +233,7 @@ test("cli: --offset=N and --length=N, the equals form of a valued option", () =>
     assert.equal(negative.stderr, "blobrt: --offset must be a non-negative integer, got -1\n");
   }));
 
-test("cli: after --, an argument starting with - is a name, not an option", async () => {
+slow.test("cli: after --, an argument starting with - is a name, not an option", async () => {
   const dir = await tempDir();
   try {
     fs.mkdirSync(join(dir, "p"));
@@ -254,7 +255,7 @@ test("cli: after --, an argument starting with - is a name, not an option", asyn
   }
 });
 
-test("cli: an unknown option, a missing value or a value for a flag exits 2, naming the option", () =>
+slow.test("cli: an unknown option, a missing value or a value for a flag exits 2, naming the option", () =>
   withFixture((dir) => {
     const cases: [string[], string][] = [
       [["inspect", dir, "--x"], "unknown option: --x"],
@@ -276,7 +277,7 @@ test("cli: an unknown option, a missing value or a value for a flag exits 2, nam
     }
   }));
 
-test("cli: headers are classified as before: ok, short, bad magic, bad runtime version", async () => {
+slow.test("cli: headers are classified as before: ok, short, bad magic, bad runtime version", async () => {
   const dir = await tempDir();
   try {
     fs.mkdirSync(join(dir, "p"));
@@ -324,7 +325,7 @@ test("cli: headers are classified as before: ok, short, bad magic, bad runtime v
   }
 });
 
-test("cli: verify finds a partition with an invalid name and a stray file", async () => {
+slow.test("cli: verify finds a partition with an invalid name and a stray file", async () => {
   const dir = await tempDir();
   try {
     fs.mkdirSync(join(dir, "good_1"));
@@ -354,7 +355,7 @@ const VERSION: string = JSON.parse(
   fs.readFileSync(new URL("../package.json", import.meta.url), "utf8"),
 ).version;
 
-test("cli: --version prints the package version, from main.ts and from the bin entry", () => {
+slow.test("cli: --version prints the package version, from main.ts and from the bin entry", () => {
   for (const script of [CLI, BIN]) {
     const r = runScript(script, ["--version"]);
     assert.equal(r.code, 0, r.stderr);
@@ -366,7 +367,7 @@ test("cli: --version prints the package version, from main.ts and from the bin e
   assert.equal(extra.stderr, "blobrt: --version takes no arguments\n");
 });
 
-test("cli: the bin entry always runs: usage, exit codes and output as main.ts", () =>
+slow.test("cli: the bin entry always runs: usage, exit codes and output as main.ts", () =>
   withFixture((dir) => {
     const none = runScript(BIN, []);
     assert.equal(none.code, 2);
@@ -383,7 +384,7 @@ test("cli: the bin entry always runs: usage, exit codes and output as main.ts", 
     assert.match(missing.stderr, /^blobrt: no such directory: /);
   }));
 
-test("cli: verify --json lists every problem as data and exits 1", () =>
+slow.test("cli: verify --json lists every problem as data and exits 1", () =>
   withFixture((dir) => {
     const r = run("verify", dir, "--versions", "0..1", "--json");
     assert.equal(r.code, 1, r.stderr);
@@ -420,7 +421,7 @@ test("cli: verify --json lists every problem as data and exits 1", () =>
     assert.equal(bad.stderr, "blobrt: --json takes no value\n");
   }));
 
-test("cli: verify --json on a sound directory is ok: true with no problems, exit 0", async () => {
+slow.test("cli: verify --json on a sound directory is ok: true with no problems, exit 0", async () => {
   const dir = await tempDir();
   try {
     fs.mkdirSync(join(dir, "p"));
@@ -442,7 +443,7 @@ function v1File(version: number, data: number[] = []): Uint8Array {
   return out;
 }
 
-test("cli: inspect and verify show V1 blobs: layout, logical size, checksum and padding", async () => {
+slow.test("cli: inspect and verify show V1 blobs: layout, logical size, checksum and padding", async () => {
   const dir = await tempDir();
   try {
     fs.mkdirSync(join(dir, "p"));
@@ -516,7 +517,7 @@ test("cli: inspect and verify show V1 blobs: layout, logical size, checksum and 
   }
 });
 
-test("cli: cat reads a V1 blob's logical bytes from file byte 4096", async () => {
+slow.test("cli: cat reads a V1 blob's logical bytes from file byte 4096", async () => {
   const dir = await tempDir();
   try {
     fs.mkdirSync(join(dir, "p"));
@@ -549,7 +550,7 @@ const hasMkfifo = spawnSync("mkfifo", ["--version"]).error === undefined;
 
 test(
   "cli: cat refuses a FIFO blob at once (never waits for a writer); inspect and verify finish",
-  { skip: hasMkfifo ? false : "no mkfifo command here" },
+  { skip: hasMkfifo ? false : "no mkfifo command here", ...SLOW },
   async () => {
     const dir = await tempDir();
     try {
@@ -578,7 +579,7 @@ test(
   },
 );
 
-test("cli: cat refuses a symlinked blob and never prints its target", async () => {
+slow.test("cli: cat refuses a symlinked blob and never prints its target", async () => {
   const dir = await tempDir();
   const outside = await tempDir();
   try {
@@ -605,7 +606,7 @@ test("cli: cat refuses a symlinked blob and never prints its target", async () =
   }
 });
 
-test("cli: control characters in names are escaped for humans, exact in --json", async () => {
+slow.test("cli: control characters in names are escaped for humans, exact in --json", async () => {
   const dir = await tempDir();
   try {
     fs.mkdirSync(join(dir, "p"));

@@ -24,6 +24,7 @@ import type { Blob, Storage } from "../core/types.ts";
 import { assertBytes, rejectsCode } from "./assert.ts";
 import { enc, pattern, read } from "./util.ts";
 import { ioConformance } from "./conformance_io.ts";
+import { SLOW_MS } from "./limits.ts";
 
 export { assertBytes, rejectsCode };
 
@@ -154,7 +155,8 @@ export function runConformance(
     skip: string | false = false,
     timeout?: number,
   ): void => {
-    test(`${name}: ${title}`, { skip, timeout }, async () => {
+    // Large-data and racing tests take seconds at load (3-byte FileStorage: ~6 s at load 8).
+    test(`${name}: ${title}`, { skip, timeout: timeout ?? SLOW_MS }, async () => {
       const f = await factory();
       try {
         await body(f);

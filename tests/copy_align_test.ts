@@ -17,6 +17,7 @@ import { FileStorage } from "../fs/file_storage.ts";
 import type { DirEntry, FilePort, FileSystemPort } from "../fs/port.ts";
 import { assertBytes } from "./assert.ts";
 import { pattern } from "./util.ts";
+import { slow } from "./limits.ts";
 
 const g = globalThis as {
   Bun?: unknown;
@@ -177,7 +178,7 @@ class RecordingFs implements FileSystemPort {
   }
 }
 
-test("FileBlob: bad-distance reads and writes go through the scratch memory, in pieces, byte-exact", async () => {
+slow.test("FileBlob: bad-distance reads and writes go through the scratch memory, in pieces, byte-exact", async () => {
   setCopyFlawed(true);
   try {
     for (const step of [SCRATCH_SIZE * 4, 100_003]) {

@@ -16,6 +16,7 @@ import { assertBytes, rejectsCode, runConformance } from "./conformance.ts";
 import { thrown } from "./assert.ts";
 import { enc, read } from "./util.ts";
 import { toHex } from "../core/names.ts";
+import { slow } from "./limits.ts";
 
 runConformance("FaultyStorage(MemoryStorage), faults off", () => {
   const inner = new MemoryStorage();
@@ -140,7 +141,7 @@ const ALL_HALF: FaultRates = {
   scan: 0.3,
 };
 
-test("FaultyStorage: the same seed gives the same faults and bytes; other seeds differ", async () => {
+slow.test("FaultyStorage: the same seed gives the same faults and bytes; other seeds differ", async () => {
   for (const partialWrites of ["none", "prefix", "subset"] as const) {
     const config = { rates: ALL_HALF, partialWrites, partialResizes: true };
     const first = await workload({ seed: 7, ...config });
@@ -613,7 +614,7 @@ test("FaultyStorage: torn replays keep a strict prefix of a write", async () => 
   assert.ok(kept.size > 5 && kept.has(0));
 });
 
-test("FaultyStorage: synced data always survives a crash", async () => {
+slow.test("FaultyStorage: synced data always survives a crash", async () => {
   for (let seed = 0; seed < 100; seed++) {
     const rng = new SeededRandom(seed + 1000);
     const { inner, storage } = faulty({

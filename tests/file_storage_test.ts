@@ -14,6 +14,7 @@ import { toHex } from "../core/names.ts";
 import { assertBytes, rejectsCode } from "./assert.ts";
 import { read } from "./util.ts";
 import { runConformance } from "./conformance.ts";
+import { slow } from "./limits.ts";
 
 const enoent = (path: string) =>
   Object.assign(new Error(`no such entry: ${path}`), { code: "ENOENT" });
@@ -165,7 +166,7 @@ test("FileStorage: a failed write that grew the file leaves the handle and a reo
   await again.blob.close();
 });
 
-test("FileStorage: vectored writes of large chunks go through pwritev in batches of 1024", async () => {
+slow.test("FileStorage: vectored writes of large chunks go through pwritev in batches of 1024", async () => {
   const fs = new ChoppyFs(1 << 30);
   const storage = new FileStorage({ directory: "/root" }, fs);
   const { blob } = await storage.open("p", "b");
@@ -409,7 +410,7 @@ function recordingFile(data: Uint8Array, calls: number[]): FilePort {
   };
 }
 
-test("readInto, writeFully, writevFully: no port call moves more than maxIo bytes", () => {
+slow.test("readInto, writeFully, writevFully: no port call moves more than maxIo bytes", () => {
   const MiB = 1 << 20;
   assert.equal(MAX_IO, 1 << 30); // the limit every real call is held to
   const data = new Uint8Array(3 * MiB + 5).map((_, i) => i * 7);

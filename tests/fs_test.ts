@@ -31,6 +31,7 @@ import { runConformance } from "./conformance.ts";
 import { fsFixture, inTempDir } from "./fs_fixture.ts";
 import { CRASH_BLOB, CRASH_PARTITION, record, RECORD_SIZE } from "./fixtures/crash_writer.ts";
 import { enc, pattern, read } from "./util.ts";
+import { SLOW } from "./limits.ts";
 
 const isDeno = "Deno" in globalThis;
 const isBun = "Bun" in globalThis;
@@ -755,7 +756,7 @@ for (const driver of drivers) {
   const script = join(import.meta.dirname ?? ".", "fixtures", "crash_writer.ts");
   test(
     `${name}: acknowledged sync writes survive SIGKILL`,
-    { skip: noChild },
+    { skip: noChild, ...SLOW },
     () =>
       inTempDir(async (dir) => {
         const child = spawn(process.execPath, childArgs(script, [driver.name, dir]), {

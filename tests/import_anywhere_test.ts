@@ -10,6 +10,7 @@ import * as fs from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { runScript } from "./spawn.ts";
+import { slow } from "./limits.ts";
 
 const repo = new URL("..", import.meta.url).pathname;
 const exportsMap: Record<string, string> = JSON.parse(
@@ -122,7 +123,7 @@ test("every entry of deno.json exports has a script here", () => {
 });
 
 for (const [subpath, body] of Object.entries(scripts)) {
-  test(`imported by absolute path from anywhere, no config: ${subpath}`, () => {
+  slow.test(`imported by absolute path from anywhere, no config: ${subpath}`, () => {
     const lines = body.split("\n");
     const imports = lines.filter((l) => l.startsWith("import "));
     const code = lines.filter((l) => !l.startsWith("import "));
@@ -148,7 +149,7 @@ test("README has TypeScript examples", () => {
 });
 
 examples.forEach((source, i) => {
-  test(`README example ${i + 1} runs as written, from anywhere`, () => {
+  slow.test(`README example ${i + 1} runs as written, from anywhere`, () => {
     runAnywhere(source);
   });
 });

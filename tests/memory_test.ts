@@ -6,6 +6,7 @@ import { createHeader, encodeHeader } from "../core/header.ts";
 import { assertBytes, rejectsCode, runConformance } from "./conformance.ts";
 import { enc, read } from "./util.ts";
 import { spendTurn } from "../core/_turn.ts";
+import { slow } from "./limits.ts";
 
 runConformance("MemoryStorage", () => {
   const storage = new MemoryStorage();
@@ -109,7 +110,7 @@ test("MemoryStorage: handles opened after a crash work", async () => {
   await rejectsCode(blob.readAt(0, 1), "Closed");
 });
 
-test("MemoryStorage: a legal size memory cannot hold is a StorageError, not a RangeError", async () => {
+slow.test("MemoryStorage: a legal size memory cannot hold is a StorageError, not a RangeError", async () => {
   const storage = new MemoryStorage();
   const { blob } = await storage.open("p", "b");
   await blob.writeAt(0, enc("keep"), { sync: true });

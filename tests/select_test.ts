@@ -6,6 +6,7 @@ import { MemoryStorage } from "../drivers/memory.ts";
 import { NodeStorage } from "../drivers/node.ts";
 import { createStorage, DEFAULT_DRIVER } from "../drivers/select.ts";
 import { detectRuntime } from "../core/_runtime.ts";
+import { slow } from "./limits.ts";
 
 test("select: the default driver is the measured choice for this runtime", () => {
   assert.equal(DEFAULT_DRIVER, detectRuntime() === "bun" ? "bun" : "node");
@@ -39,7 +40,7 @@ test("runtime: detection sees the running runtime", () => {
   assert.equal(detectRuntime({ process: {} }), "unknown");
 });
 
-test("select: importing every module touches no missing runtime global", async () => {
+slow.test("select: importing every module touches no missing runtime global", async () => {
   // Each module is imported by this file already; importing mod.ts again must not throw.
   const mod = await import("../mod.ts");
   assert.equal(typeof mod.createStorage, "function");

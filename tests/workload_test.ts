@@ -13,6 +13,7 @@ import {
 import { UsageError } from "../cli/args.ts";
 import { DEFAULT_DRIVER } from "../drivers/select.ts";
 import { tempDir } from "./fs_fixture.ts";
+import { SLOW, slow } from "./limits.ts";
 
 test("workload: options parse, with sizes and clear errors", () => {
   const d = parseArgs([]);
@@ -79,7 +80,7 @@ test("workload: --name=value, and bad arguments are UsageErrors that name the op
 });
 
 for (const driver of ["memory", DEFAULT_DRIVER] as const) {
-  test(`workload: every workload runs on ${driver} and cleans up`, async () => {
+  slow.test(`workload: every workload runs on ${driver} and cleans up`, async () => {
     const dir = await tempDir();
     try {
       for (const workload of WORKLOADS) {
@@ -105,7 +106,7 @@ for (const driver of ["memory", DEFAULT_DRIVER] as const) {
   });
 }
 
-test("workload: --cache and --anchors parse; a bad --cache is a UsageError and exit 2", async () => {
+slow.test("workload: --cache and --anchors parse; a bad --cache is a UsageError and exit 2", async () => {
   const d = parseArgs([]);
   assert.deepEqual([d.options.cache, d.options.anchors], ["warm", true]);
   assert.equal(parseArgs(["--cache=cold"]).options.cache, "cold");
@@ -171,7 +172,7 @@ function checkAnchor(a: AnchorResult, blobrtOpsPerSec: number): void {
   assert.ok(0 <= a.lagP99Ms && a.lagP99Ms <= a.lagMaxMs, `${a.anchor}: lag`);
 }
 
-test("workload: a short run's JSON has the lag and the anchors", async () => {
+slow.test("workload: a short run's JSON has the lag and the anchors", async () => {
   const dir = await tempDir();
   try {
     const report = await runJson([
@@ -198,7 +199,7 @@ test("workload: a short run's JSON has the lag and the anchors", async () => {
   }
 });
 
-test("workload: no anchors on the memory driver, nor with --no-anchors", async () => {
+slow.test("workload: no anchors on the memory driver, nor with --no-anchors", async () => {
   const base = { ioSize: 4096, inflight: 1, fileSize: 1 << 16, durationMs: 20, anchors: true };
   const dir = await tempDir();
   try {
@@ -222,6 +223,7 @@ test(
     skip: eviction.method === null
       ? `cannot evict pages under this runtime: ${eviction.reason}`
       : false,
+    ...SLOW,
   },
   async () => {
     const dir = await tempDir();
