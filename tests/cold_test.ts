@@ -50,7 +50,9 @@ runConformance(
   () => fsFixture((directory) => new FileStorage({ directory, readDepth: 4 }, slowDisk)),
 );
 
-test("cold reads: most reads of a cold handle go to the pool, with the right bytes", async () => {
+test("cold reads: most reads of a cold handle go to the pool, with the right bytes", {
+  timeout: 60_000,
+}, async () => {
   const f = await fsFixture((directory) => new FileStorage({ directory, readDepth: 2 }, slowDisk));
   try {
     const { blob } = await f.storage.open("p", "b");

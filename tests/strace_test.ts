@@ -82,7 +82,7 @@ function tracedChain(driver: string, dir: string, paths: string[]): string[] {
 for (const driver of drivers) {
   test(
     `strace ${driver}: a fresh process's first open on an existing root fsyncs parent, root, partition, file`,
-    { skip },
+    { skip, timeout: 120_000 },
     async () => {
       const top = await tempDir();
       try {
@@ -111,7 +111,7 @@ for (const driver of drivers) {
 
   test(
     `strace ${driver}: an open whose fsync fails (EIO) rejects and leaves no blob`,
-    { skip },
+    { skip, timeout: 120_000 },
     async () => {
       const root = await tempDir();
       try {
@@ -132,7 +132,7 @@ for (const driver of drivers) {
 
   test(
     `strace ${driver}: a header left by a killed open is fsynced before the next open resolves`,
-    { skip },
+    { skip, timeout: 120_000 },
     async () => {
       const root = await tempDir();
       try {

@@ -17,7 +17,14 @@ const scripts = JSON.parse(readFileSync(join(root, "package.json"), "utf8")).scr
 const RUNTIMES = ["deno", "bun", "node"];
 
 /** Test files that start child processes (slow on a busy machine); --quick leaves them out. */
-const SPAWNING = ["cli_test.ts", "lock_test.ts", "import_anywhere_test.ts", "strace_test.ts"];
+const SPAWNING = [
+  "cli_test.ts",
+  "lock_test.ts",
+  "import_anywhere_test.ts",
+  "strace_test.ts",
+  "strace_dirs_test.ts",
+  "beneath_race_test.ts",
+];
 
 /** The shell command of one runtime. */
 function commandFor(runtime, quick) {
