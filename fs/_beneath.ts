@@ -323,3 +323,21 @@ export function loadBeneath(host: BeneathHost): Promise<BeneathOps | undefined> 
   }
   return ops;
 }
+
+/**
+ * The port call `call` for a path that may lie below a root: beneath `root`
+ * (no link followed at any component) where one is given and this process
+ * has the calls, else `plain(path)`, the port's own path-based call.
+ */
+export function beneathOr<K extends keyof BeneathOps>(
+  host: BeneathHost,
+  call: K,
+  plain: (path: string) => ReturnType<BeneathOps[K]>,
+): (path: string, root?: string) => ReturnType<BeneathOps[K]> {
+  type Call = (root: string, path: string) => ReturnType<BeneathOps[K]>;
+  type Bound = (path: string, root?: string) => ReturnType<BeneathOps[K]>;
+  return (async (path: string, root?: string) => {
+    const ops = root === undefined ? undefined : await loadBeneath(host);
+    return ops ? (ops[call] as Call).call(ops, root!, path) : plain(path);
+  }) as unknown as Bound;
+}

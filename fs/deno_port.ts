@@ -33,7 +33,7 @@
 
 import { errorCode, type FilePort, type FileSystemPort, NOT_REGULAR, portError } from "./port.ts";
 import { lockDirectory } from "./_dir_lock.ts";
-import { type BeneathHost, type BeneathOps, loadBeneath } from "./_beneath.ts";
+import { type BeneathHost, beneathOr } from "./_beneath.ts";
 
 /** The slice of `Deno.FsFile` this port uses. */
 interface DenoFile {
@@ -179,50 +179,26 @@ const host: BeneathHost = {
   },
 };
 
-/** The beneath-the-root calls where this process has them (see `fs/_beneath.ts`). */
-async function beneath(root: string | undefined): Promise<BeneathOps | undefined> {
-  return root === undefined ? undefined : await loadBeneath(host);
-}
-
 /** The `Deno.FsFile` port. */
 export const denoFileSystem: FileSystemPort = {
   name: "Deno.FsFile",
-  mkdir: async (path, root) => {
-    const b = await beneath(root);
-    return b ? b.mkdir(root!, path) : host.mkdir(path);
-  },
-  readDir: async (path, root) => {
-    const b = await beneath(root);
-    return b ? b.readDir(root!, path) : host.readDir(path);
-  },
-  syncDir: async (path, root) => {
-    const b = await beneath(root);
-    return b ? b.syncDir(root!, path) : host.syncDir(path);
-  },
-  removeFile: async (path, root) => {
-    const b = await beneath(root);
-    return b ? b.removeFile(root!, path) : await deno().remove(path);
-  },
+  mkdir: beneathOr(host, "mkdir", (path) => host.mkdir(path)),
+  readDir: beneathOr(host, "readDir", (path) => host.readDir(path)),
+  syncDir: beneathOr(host, "syncDir", (path) => host.syncDir(path)),
+  removeFile: beneathOr(host, "removeFile", (path) => deno().remove(path)),
   lock: lockDirectory,
-  kind: async (path, root) => {
-    const b = await beneath(root);
-    if (b) return b.kind(root!, path);
+  kind: beneathOr(host, "kind", async (path) => {
     const st = await lstat(path);
     if (st === undefined) return "missing";
     if (st.isSymlink) return "symlink";
     if (st.isDirectory) return "dir";
     return st.isFile ? "file" : "other";
-  },
-  removeDir: async (path, root) => {
-    const b = await beneath(root);
-    if (b) return b.removeDir(root!, path);
+  }),
+  removeDir: beneathOr(host, "removeDir", async (path) => {
     if (!(await deno().lstat(path)).isDirectory) {
       throw Object.assign(new Error(`not a directory: ${path}`), { code: "ENOTDIR" });
     }
     await deno().remove(path, { recursive: true });
-  },
-  open: async (path, root) => {
-    const b = await beneath(root);
-    return b ? b.open(root!, path) : filePort(await openRegular(path));
-  },
+  }),
+  open: beneathOr(host, "open", async (path) => filePort(await openRegular(path))),
 };

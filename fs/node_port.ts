@@ -36,7 +36,7 @@ import {
 import { detectRuntime } from "../core/_runtime.ts";
 import { lockDirectory } from "./_dir_lock.ts";
 import { sharedAsyncReads } from "./_async_reads.ts";
-import { type BeneathHost, type BeneathOps, loadBeneath } from "./_beneath.ts";
+import { type BeneathHost, beneathOr } from "./_beneath.ts";
 
 /** Deno's `writevSync` concatenates in JavaScript (117× slower): no `writev` there. */
 const NO_PWRITEV = detectRuntime() === "deno";
@@ -120,35 +120,16 @@ const host: BeneathHost = {
   },
 };
 
-/** The beneath-the-root calls where this runtime has them (see `fs/_beneath.ts`). */
-async function beneath(root: string | undefined): Promise<BeneathOps | undefined> {
-  return root === undefined ? undefined : await loadBeneath(host);
-}
-
 /** The `node:fs` port: works wherever `node:fs` does (Deno, Bun, Node). */
 export const nodeFileSystem: FileSystemPort = {
   name: "node:fs",
-  mkdir: async (path, root) => {
-    const b = await beneath(root);
-    return b ? b.mkdir(root!, path) : host.mkdir(path);
-  },
-  readDir: async (path, root) => {
-    const b = await beneath(root);
-    return b ? b.readDir(root!, path) : host.readDir(path);
-  },
-  syncDir: async (path, root) => {
-    const b = await beneath(root);
-    return b ? b.syncDir(root!, path) : host.syncDir(path);
-  },
-  removeFile: async (path, root) => {
-    const b = await beneath(root);
-    return b ? b.removeFile(root!, path) : fsp.unlink(path);
-  },
+  mkdir: beneathOr(host, "mkdir", (path) => host.mkdir(path)),
+  readDir: beneathOr(host, "readDir", (path) => host.readDir(path)),
+  syncDir: beneathOr(host, "syncDir", (path) => host.syncDir(path)),
+  removeFile: beneathOr(host, "removeFile", (path) => fsp.unlink(path)),
   lock: lockDirectory,
   readPool: sharedAsyncReads,
-  kind: async (path, root) => {
-    const b = await beneath(root);
-    if (b) return b.kind(root!, path);
+  kind: beneathOr(host, "kind", async (path) => {
     let st: fs.Stats;
     try {
       st = await fsp.lstat(path);
@@ -160,19 +141,14 @@ export const nodeFileSystem: FileSystemPort = {
     if (st.isSymbolicLink()) return "symlink";
     if (st.isDirectory()) return "dir";
     return st.isFile() ? "file" : "other";
-  },
-  removeDir: async (path, root) => {
-    const b = await beneath(root);
-    if (b) return b.removeDir(root!, path);
+  }),
+  removeDir: beneathOr(host, "removeDir", async (path) => {
     if (!(await fsp.lstat(path)).isDirectory()) {
       throw Object.assign(new Error(`not a directory: ${path}`), { code: "ENOTDIR" });
     }
     await fsp.rm(path, { recursive: true, force: false, maxRetries: 0, retryDelay: 100 });
-  },
-  open: async (path, root) => {
-    const b = await beneath(root);
-    return b ? b.open(root!, path) : filePort(await openRegular(path), path);
-  },
+  }),
+  open: beneathOr(host, "open", async (path) => filePort(await openRegular(path), path)),
   // Large results: unpooled and not zeroed (a read overwrites every byte or
   // fails), viewed as a plain Uint8Array so no Buffer leaks out. Small ones: a
   // plain allocation, cheaper than the Buffer plus the view (on Bun, 4 KiB
