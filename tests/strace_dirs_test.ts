@@ -91,7 +91,13 @@ for (const driver of drivers) {
 
       // remove(p): the directory removed, then the root fsynced.
       w = window(trace, "remove-partition");
-      gone = find(w, new RegExp(`rmdir\\("${esc(p)}"|unlinkat\\(.*"${esc(p)}", AT_REMOVEDIR`));
+      // By path, or (beneath the root, fs/_beneath.ts) by name relative to the root's descriptor.
+      gone = find(
+        w,
+        new RegExp(
+          `rmdir\\("${esc(p)}"|unlinkat\\((.*"${esc(p)}"|\\d+<${esc(dir)}>, "p"), AT_REMOVEDIR`,
+        ),
+      );
       assert.ok(gone >= 0, `remove-partition: rmdir\n${w.join("\n")}`);
       assert.ok(
         find(w, fsyncOf(dir), gone) > gone,
