@@ -15,22 +15,13 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
 import { tempDir } from "./fs_fixture.ts";
-import { isDeno } from "./spawn.ts";
+import { fixtureArgv, straceSkip, tracedDrivers } from "./_strace.ts";
 import { SLOW } from "./limits.ts";
 
-const isBun = "Bun" in globalThis;
 const fixture = join(import.meta.dirname ?? ".", "fixtures", "dir_ops.ts");
-const drivers = ["NodeStorage", ...(isDeno ? ["DenoStorage"] : isBun ? ["BunStorage"] : [])];
 
-function why(): string | false {
-  if (!isDeno && !isBun) return "the traced child runs a TypeScript file under deno or bun";
-  if (process.platform !== "linux") return "strace is Linux only";
-  const r = spawnSync("strace", ["-o", "/dev/null", "true"]);
-  return r.status === 0 ? false : "strace is not installed or cannot trace here";
-}
-const skip = why();
+const skip = straceSkip();
 
 /** The traced lines between the marks `<step>-begin` and `<step>-end`. */
 function window(trace: string[], step: string): string[] {
@@ -48,7 +39,7 @@ function find(lines: string[], re: RegExp, from = 0): number {
 
 const esc = (s: string) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 
-for (const driver of drivers) {
+for (const driver of tracedDrivers) {
   test(`strace ${driver}: open fsyncs the partition and root; remove fsyncs the parent`, {
     skip,
     ...SLOW,
@@ -57,9 +48,7 @@ for (const driver of drivers) {
     try {
       const dir = join(root, "store");
       const log = join(root, "trace");
-      const runtime = isDeno
-        ? [process.execPath, "run", "-A", "--quiet", fixture, driver, dir]
-        : [process.execPath, fixture, driver, dir];
+      const runtime = fixtureArgv(fixture, driver, dir);
       const r = spawnSync("strace", [
         ...["-f", "-qq", "-y", "-o", log, "-e", "trace=%file,fsync,fdatasync"],
         ...runtime,

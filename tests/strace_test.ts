@@ -14,29 +14,18 @@ import assert from "node:assert/strict";
 import { spawnSync } from "node:child_process";
 import * as fs from "node:fs";
 import { join } from "node:path";
-import process from "node:process";
 import { createHeader } from "../core/header.ts";
 import { tempDir } from "./fs_fixture.ts";
-import { isDeno } from "./spawn.ts";
+import { fixtureArgv, straceSkip, tracedDrivers } from "./_strace.ts";
 
-const isBun = "Bun" in globalThis;
 const fixture = join(import.meta.dirname ?? ".", "fixtures", "durable_open.ts");
-const drivers = ["NodeStorage", ...(isDeno ? ["DenoStorage"] : isBun ? ["BunStorage"] : [])];
 
-function why(): string | false {
-  if (!isDeno && !isBun) return "the traced child runs a TypeScript file under deno or bun";
-  if (process.platform !== "linux") return "strace is Linux only";
-  const r = spawnSync("strace", ["-o", "/dev/null", "true"]);
-  return r.status === 0 ? false : "strace is not installed or cannot trace here";
-}
-const skip = why();
+const skip = straceSkip();
 
 /** Runs the fixture under strace, tracing fsync calls on `file` only; its stdout lines and the trace. */
 function traced(driver: string, dir: string, file: string, inject: boolean) {
   const log = join(dir, "..", `${driver}.strace`);
-  const runtime = isDeno
-    ? [process.execPath, "run", "-A", "--quiet", fixture, driver, dir]
-    : [process.execPath, fixture, driver, dir];
+  const runtime = fixtureArgv(fixture, driver, dir);
   const r = spawnSync("strace", [
     "-f",
     "-qq",
@@ -58,9 +47,7 @@ function traced(driver: string, dir: string, file: string, inject: boolean) {
 /** Runs the fixture under strace with `-y`: the fsync calls on any of `paths`, fds named. */
 function tracedChain(driver: string, dir: string, paths: string[]): string[] {
   const log = join(dir, "..", `${driver}.chain.strace`);
-  const runtime = isDeno
-    ? [process.execPath, "run", "-A", "--quiet", fixture, driver, dir]
-    : [process.execPath, fixture, driver, dir];
+  const runtime = fixtureArgv(fixture, driver, dir);
   const r = spawnSync("strace", [
     "-f",
     "-qq",
@@ -79,7 +66,7 @@ function tracedChain(driver: string, dir: string, paths: string[]): string[] {
   return trace;
 }
 
-for (const driver of drivers) {
+for (const driver of tracedDrivers) {
   test(
     `strace ${driver}: a fresh process's first open on an existing root fsyncs parent, root, partition, file`,
     { skip, timeout: 120_000 },
