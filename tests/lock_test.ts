@@ -73,7 +73,12 @@ function nodeChild(): { script: string } | string {
   if (bundled !== undefined) return bundled;
   const esbuild = join(here, "..", "node_modules", ".bin", "esbuild");
   if (spawnSync("node", ["--version"]).status !== 0) return bundled = "node is not on the PATH";
-  const out = join(fs.mkdtempSync(join(tmpdir(), "blobrt-lock-")), "holder.mjs");
+  const dir = fs.mkdtempSync(join(tmpdir(), "blobrt-lock-"));
+  // Removed at exit (it was left behind by every run): Deno's test runner fires "unload", not "exit".
+  const remove = () => fs.rmSync(dir, { recursive: true, force: true });
+  process.on("exit", remove);
+  globalThis.addEventListener?.("unload", remove);
+  const out = join(dir, "holder.mjs");
   execFileSync(esbuild, [
     fixture,
     "--bundle",
